@@ -1,0 +1,33 @@
+# The two set-up commands of README: `make study` and `make test`. Both create .venv and install first.
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= all
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: install study test lint dryrun clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+study: install
+	$(BIN)/snakemake --cores $(CORES)
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+dryrun: install
+	$(BIN)/snakemake -n --cores $(CORES)
+
+clean:
+	rm -rf results logs data/processed .snakemake

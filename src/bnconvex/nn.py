@@ -1,0 +1,81 @@
+"""Torch version of the two-layer BN ReLU network of :mod:`bnconvex.network` (full-batch BN, α/√n).
+
+Kept apart from :mod:`bnconvex.network` so that numpy-only jobs do not pay torch's import time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from bnconvex.network import BNNetwork
+
+
+class BNReLUNet(torch.nn.Module):
+    """``f(X) = (BN_{γ,α}(X W1))₊ W2`` with full-batch BN; W1 (d×m), gamma, alpha (m,), W2 (m×C)."""
+
+    def __init__(self, W1: torch.Tensor, gamma: torch.Tensor, alpha: torch.Tensor, W2: torch.Tensor):
+        super().__init__()
+        self.W1 = torch.nn.Parameter(W1.clone())
+        self.gamma = torch.nn.Parameter(gamma.clone())
+        self.alpha = torch.nn.Parameter(alpha.clone())
+        self.W2 = torch.nn.Parameter(W2.clone())
+
+    @classmethod
+    def random(cls, d: int, m: int, C: int, seed: int = 0, dtype=torch.float64) -> BNReLUNet:
+        """PyTorch-style start: W1, W2 uniform(±1/√fan_in) (Kaiming uniform, a=√5), γ = 1, α = 0."""
+        g = torch.Generator().manual_seed(seed)
+        W1 = (torch.rand(d, m, generator=g, dtype=dtype) * 2 - 1) / math.sqrt(d)
+        W2 = (torch.rand(m, C, generator=g, dtype=dtype) * 2 - 1) / math.sqrt(m)
+        return cls(W1, torch.ones(m, dtype=dtype), torch.zeros(m, dtype=dtype), W2)
+
+    @classmethod
+    def from_network(cls, net: BNNetwork, dtype=torch.float64) -> BNReLUNet:
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=dtype)
+        return cls(t(net.W1), t(net.gamma), t(net.alpha), t(net.W2))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        Z = X @ self.W1
+        Zc = Z - Z.mean(dim=0, keepdim=True)
+        bn = Zc / Zc.norm(dim=0, keepdim=True) * self.gamma + self.alpha / math.sqrt(X.shape[0])
+        return torch.relu(bn) @ self.W2
+
+    def objective(self, X: torch.Tensor, Y: torch.Tensor, beta: float) -> torch.Tensor:
+        """Objective (9): ``½‖f − Y‖² + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``."""
+        reg = self.gamma.pow(2).sum() + self.alpha.pow(2).sum() + self.W2.pow(2).sum()
+        return 0.5 * (self(X) - Y).pow(2).sum() + 0.5 * beta * reg
+
+    def to_network(self) -> BNNetwork:
+        a = lambda p: p.detach().cpu().double().numpy()
+        return BNNetwork(a(self.W1), a(self.gamma), a(self.alpha), a(self.W2))
+
+
+def train_full_batch(
+    net: BNReLUNet,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    beta: float,
+    steps: int,
+    lr: float,
+    optimizer: str = "adam",
+) -> list[float]:
+    """Full-batch GD or Adam on objective (9). Returns the objective after every step."""
+    params = list(net.parameters())
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr)
+    elif optimizer == "gd":
+        opt = torch.optim.SGD(params, lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'adam' or 'gd', got {optimizer!r}")
+    history = []
+    for _ in range(steps):
+        opt.zero_grad()
+        obj = net.objective(X, Y, beta)
+        obj.backward()
+        opt.step()
+        history.append(float(obj.detach()))
+    with torch.no_grad():
+        history.append(float(net.objective(X, Y, beta)))
+    return history

@@ -1,0 +1,27 @@
+"""Helpers for the thin scripts in ``workflow/scripts``: logging to the rule's ``log:`` file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+
+def setup_log(path) -> logging.Logger:
+    """Send logging and uncaught exceptions of a Snakemake script to its ``log:`` file."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=str(path),
+        filemode="w",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        force=True,
+    )
+    log = logging.getLogger("bnconvex")
+
+    def hook(exc_type, exc, tb):
+        log.error("job failed", exc_info=(exc_type, exc, tb))
+        sys.__excepthook__(exc_type, exc, tb)
+
+    sys.excepthook = hook
+    return log
