@@ -20,3 +20,10 @@ rule closed_form:
         runtime=10,
     script:
         "../scripts/closed_form.py"
+
+
+rule stage_closed_form:
+    # target of the DVC stage `closed_form` (dvc.yaml)
+    input:
+        closed_form_certificates(),
+    localrule: True

@@ -14,3 +14,10 @@ rule prepare_data:
         runtime=10,
     script:
         "../scripts/prepare_data.py"
+
+
+rule stage_data:
+    # target of the DVC stage `data` (dvc.yaml)
+    input:
+        prepared_data(),
+    localrule: True

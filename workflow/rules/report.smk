@@ -37,3 +37,10 @@ rule report_index:
     localrule: True
     script:
         "../scripts/report_index.py"
+
+
+rule stage_report:
+    # target of the DVC stage `report` (dvc.yaml)
+    input:
+        "results/report/index.html",
+    localrule: True

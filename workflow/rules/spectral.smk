@@ -16,3 +16,10 @@ rule spectral:
         runtime=10,
     script:
         "../scripts/spectral.py"
+
+
+rule stage_spectral:
+    # target of the DVC stage `spectral` (dvc.yaml)
+    input:
+        spectral_summaries(),
+    localrule: True
