@@ -1,0 +1,88 @@
+"""End-to-end runs of the Snakemake DAG on config/test.yaml, asserting on the outputs."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import yaml
+from conftest import ROOT, copy_project, snakemake
+
+from bnconvex.data import load_prepared, select_classes
+from bnconvex.network import BNNetwork
+
+pytestmark = pytest.mark.slow
+
+
+def test_certificate_is_tight_and_recomputes_from_the_artifacts(study_run):
+    cert = json.loads((study_run / "results/closed_form/digits/thm2.4-certificate.json").read_text())
+    cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["closed_form"]
+    for key in ("theorem", "n", "d", "C", "beta", "primal", "dual", "gap", "time_s"):
+        assert key in cert
+    assert cert["n"] == cfg["n"] and cert["beta"] == cfg["beta"] and cert["C"] == len(cfg["classes"])
+    assert cert["rel_gap"] <= 1e-8 and cert["dual_feasible"]
+    # primal recomputed independently: objective (9) of the saved weights on the same subset
+    data = load_prepared(study_run / "data/processed/digits.npz")
+    X, y = select_classes(data.X_train, data.y_train, cfg["classes"],
+                          per_class=cfg["n"] // len(cfg["classes"]), seed=cfg["subset_seed"])
+    net = BNNetwork.from_npz(study_run / "results/closed_form/digits/thm2.4-network.npz")
+    Y = np.eye(len(cfg["classes"]))[y]
+    assert net.objective(X, Y, cfg["beta"]) == pytest.approx(cert["primal"], rel=1e-12)
+    assert cert["test_acc"] > 1 / len(cfg["classes"])  # better than chance on held-out digits
+
+
+def test_spectral_stage_outputs(study_run):
+    summary = json.loads((study_run / "results/spectral/digits/summary.json").read_text())
+    assert summary["orthonormality_error"] < 1e-10
+    assert summary["variance_fraction_kept"] >= 0.9
+    with np.load(study_run / "results/spectral/digits/svd.npz") as z:
+        Up = z["U_prime"]
+        assert z["Sigma"].size == summary["rank"]
+    np.testing.assert_allclose(Up.T @ Up, np.eye(Up.shape[1]), atol=1e-10)
+
+
+def test_report_exists_and_links_the_study_page(study_run):
+    index = (study_run / "results/report/index.html").read_text()
+    assert 'href="study.html"' in index
+    page = (study_run / "results/report/study.html").read_text()
+    assert "→ <strong>certified optimal</strong>" in page  # the rendered verdict, not the source
+    for ext in ("png", "pdf"):
+        assert (study_run / f"results/figures/spectrum.{ext}").stat().st_size > 1000
+
+
+def test_every_rule_wrote_its_log_and_rerun_does_nothing(study_run):
+    for log in ("data/prepare_digits.log", "spectral/digits.log", "closed_form/digits-thm2.4.log",
+                "report/study.log", "report/index.log"):
+        assert (study_run / "logs" / log).exists(), log
+    out = snakemake("-n", "--configfile", "config/test.yaml", cwd=study_run)
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda c: c["closed_form"].update(bogus=1), "bogus"),
+        (lambda c: c["closed_form"].update(beta=-1.0), "beta"),
+        (lambda c: c["data"]["digits"].update(scaling="zscore"), "zscore"),
+    ],
+)
+def test_schema_rejects_bad_config_at_parse_time(tmp_path, edit, needle):
+    work = copy_project(tmp_path)
+    cfg = yaml.safe_load((work / "config/test.yaml").read_text())
+    edit(cfg)
+    (work / "config/bad.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake("-n", "--configfile", "config/bad.yaml", cwd=work, check=False)
+    assert proc.returncode != 0
+    assert needle in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
+
+
+def test_dry_run_plans_the_default_dag_quickly(tmp_path):
+    work = copy_project(tmp_path)
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        out = snakemake("-n", "--cores", "2", cwd=work)
+        best = min(best, time.perf_counter() - t0)
+    assert "report_index" in out.stdout
+    assert best < 3.0, f"snakemake -n took {best:.2f} s"
