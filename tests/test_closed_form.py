@@ -4,8 +4,8 @@ import torch
 from conftest import one_hot_instance
 
 from bnconvex.closed_form import closed_form, optimal_value
-from bnconvex.nn import BNReLUNet, train_full_batch
 from bnconvex.network import BNNetwork
+from bnconvex.nn import BNReLUNet, train_full_batch
 
 # class sizes 4, 9, 16 give ‖y_j‖ = 2, 3, 4
 SIZES = (4, 9, 16)

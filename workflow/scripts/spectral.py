@@ -11,4 +11,5 @@ arrays, summary = spectral_stage(data.X_train, snakemake.params.variance_fractio
 summary["dataset"] = snakemake.wildcards.dataset
 save_npz(snakemake.output.svd, **arrays)
 save_json(snakemake.output.summary, summary)
-log.info("rank %d, k %d, |U'^T U' - I| = %.2e", summary["rank"], summary["k"], summary["orthonormality_error"])
+log.info("rank %d, k %d, |U'^T U' - I| = %.2e",
+         summary["rank"], summary["k"], summary["orthonormality_error"])
