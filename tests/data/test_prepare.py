@@ -5,11 +5,11 @@ from bnconvex.data import load_prepared, load_raw, prepare, scale, select_classe
 
 
 def test_digits_is_real_embedded_data():
-    X, y, meta = load_raw("digits")
-    assert X.shape == (1797, 64)
-    assert X.min() == 0 and X.max() == 16
-    assert np.bincount(y).min() >= 174
-    assert len(meta["sha256"]) == 64
+    raw = load_raw("digits")
+    assert raw.X.shape == (1797, 64) and raw.X_test is None
+    assert raw.X.min() == 0 and raw.X.max() == 16
+    assert np.bincount(raw.y).min() >= 174
+    assert len(raw.meta["sha256"]) == 64
 
 
 def test_unknown_dataset_is_named():
@@ -54,8 +54,8 @@ def test_scaling_methods():
 
 
 def test_prepare_records_counts_and_round_trips(tmp_path):
-    X, y, meta = load_raw("digits")
-    data = prepare("digits", X, y, meta, classes=[3, 5], test_fraction=0.2, scaling="max", split_seed=0)
+    raw = load_raw("digits")
+    data = prepare("digits", raw, classes=[3, 5], split="stratified", test_fraction=0.2, scaling="max", seed=0)
     assert data.meta["classes"] == [3, 5]
     assert sum(data.meta["train_counts"]) == data.meta["n_train"] == data.y_train.size
     assert data.X_train.max() <= 1.0
@@ -63,3 +63,21 @@ def test_prepare_records_counts_and_round_trips(tmp_path):
     back = load_prepared(tmp_path / "d.npz")
     np.testing.assert_array_equal(back.X_test, data.X_test)
     assert back.meta == data.meta
+
+
+def test_prepare_errors_name_the_config_key():
+    raw = load_raw("digits")
+    with pytest.raises(ValueError, match=r"data\.mine\.split: .* no official test split"):
+        prepare("mine", raw, split="official")
+    with pytest.raises(ValueError, match=r"data\.mine\.test_fraction"):
+        prepare("mine", raw, split="stratified")
+    with pytest.raises(ValueError, match=r"data\.mine: classes \[12\] do not exist"):
+        prepare("mine", raw, classes=[1, 12], split="stratified", test_fraction=0.2)
+
+
+def test_per_class_subsample_is_seeded():
+    raw = load_raw("digits")
+    kw = dict(classes=[0, 1], split="stratified", test_fraction=0.2, per_class_train=30, scaling="none")
+    a, b = prepare("a", raw, seed=4, **kw), prepare("b", raw, seed=4, **kw)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert a.meta["train_counts"] == [30, 30]

@@ -1,12 +1,38 @@
-# Target lists shared by the stages and `rule all`. Only the workflow names paths.
+# Target lists and config look-ups shared by the stages and `rule all`. Only the workflow names paths.
+from bnconvex.data.sources import get_source, raw_filename
 
 DATASETS = config["datasets"]
 CF = config["closed_form"]
+SOURCES_CFG = config.get("sources", {})
+
+for _name in DATASETS:
+    if _name not in config["data"]:
+        raise ValueError(f"config: datasets lists {_name!r} but data.{_name} is not defined")
+if CF["dataset"] not in DATASETS:
+    raise ValueError(f"config: closed_form.dataset {CF['dataset']!r} is not listed in datasets {DATASETS}")
 
 
 wildcard_constraints:
-    dataset="[a-z0-9_]+",
+    dataset="[a-z][a-z0-9_]*",
+    source="[a-z0-9]+",
     theorem="[0-9G]\\.[0-9]",
+
+
+def source_of(dataset):
+    return config["data"][dataset]["source"]
+
+
+def source_setting(source, key):
+    """A source's override from config (sources.<source>.<key>), else its official value."""
+    official = get_source(source)
+    return SOURCES_CFG.get(source, {}).get(key, getattr(official, key, None))
+
+
+def raw_files(dataset):
+    """The raw download a prepared data set needs ([] for embedded sources)."""
+    source = source_of(dataset)
+    url = source_setting(source, "url")
+    return [] if url is None else [f"data/raw/{source}/{raw_filename(source, url)}"]
 
 
 def prepared_data():

@@ -93,34 +93,77 @@ def scale(X_train, X_test, method: str, pixel_max: float | None = None):
     raise ValueError(f"unknown scaling {method!r}; choose one of {', '.join(SCALINGS)}")
 
 
+def _subsample(X, y, classes, per_class, seed):
+    return select_classes(X, y, classes, per_class=per_class, seed=seed)
+
+
 def prepare(
     name: str,
-    X: np.ndarray,
-    y: np.ndarray,
-    meta: dict,
+    raw,
     *,
     classes=None,
-    test_fraction: float = 0.25,
+    split: str = "official",
+    test_fraction: float | None = None,
+    per_class_train: int | None = None,
+    per_class_test: int | None = None,
     scaling: str = "max",
-    split_seed: int = 0,
+    seed: int = 0,
+    note: str | None = None,
 ) -> PreparedData:
-    """Subset ``classes`` (None: all), split with ``split_seed``, scale; record everything in ``meta``."""
-    classes = sorted(np.unique(y).tolist()) if classes is None else list(classes)
-    X, y = select_classes(X, y, classes)
-    train_idx, test_idx = stratified_split(y, test_fraction, split_seed)
-    X_train, X_test, scale_info = scale(X[train_idx], X[test_idx], scaling, meta.get("pixel_max"))
-    names = meta.get("class_names")
-    out_meta = {
+    """Prepare a raw data set (:class:`bnconvex.data.sources.RawData`) as the paper uses it.
+
+    - ``classes``: kept and relabelled 0..C−1 in the given order (None: all);
+    - ``split``: ``"official"`` (the source's own train/test split: CIFAR, CNAE-9 first 900/last 180) or
+      ``"stratified"`` (seeded, ``test_fraction`` of each class, from all the source's samples);
+    - ``per_class_train`` / ``per_class_test``: seeded per-class subsample (e.g. 500 for the three-class
+      CIFAR task, n = 1500); None keeps all;
+    - ``scaling``: see :func:`scale`; ``seed``: the one seed of the split and the subsampling;
+    - ``note``: free text carried into the sidecar (e.g. that a mirror is not bit-identical).
+    """
+    all_classes = list(range(len(raw.class_names)))
+    classes = all_classes if classes is None else list(classes)
+    if split == "official":
+        if raw.X_test is None:
+            raise ValueError(f"data.{name}.split: source {raw.meta['source']!r} has no official test split; "
+                             "use split: stratified with a test_fraction")
+        X_tr, y_tr, X_te, y_te = raw.X, raw.y, raw.X_test, raw.y_test
+    elif split == "stratified":
+        if test_fraction is None:
+            raise ValueError(f"data.{name}.test_fraction is required with split: stratified")
+        X_all = raw.X if raw.X_test is None else np.concatenate([raw.X, raw.X_test])
+        y_all = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
+        train_idx, test_idx = stratified_split(y_all, test_fraction, seed)
+        X_tr, y_tr, X_te, y_te = X_all[train_idx], y_all[train_idx], X_all[test_idx], y_all[test_idx]
+    else:
+        raise ValueError(f"data.{name}.split must be 'official' or 'stratified', got {split!r}")
+    try:
+        X_tr, y_tr = _subsample(X_tr, y_tr, classes, per_class_train, seed)
+        X_te, y_te = _subsample(X_te, y_te, classes, per_class_test, seed + 1)
+    except ValueError as err:
+        raise ValueError(f"data.{name}: {err}") from err
+    X_tr, X_te, scale_info = scale(X_tr, X_te, scaling, raw.meta.get("pixel_max"))
+    meta = {
         "name": name,
-        **{k: v for k, v in meta.items() if k not in ("class_names",)},
+        **raw.meta,
         "classes": classes,
-        "class_names": [names[c] for c in classes] if names else [str(c) for c in classes],
-        "n_train": int(train_idx.size),
-        "n_test": int(test_idx.size),
-        "d": int(X.shape[1]),
-        "train_counts": np.bincount(y[train_idx], minlength=len(classes)).tolist(),
-        "test_counts": np.bincount(y[test_idx], minlength=len(classes)).tolist(),
-        "split": {"method": "stratified", "test_fraction": test_fraction, "seed": split_seed},
+        "class_names": [raw.class_names[c] for c in classes],
+        "n_train": int(y_tr.size),
+        "n_test": int(y_te.size),
+        "d": int(X_tr.shape[1]),
+        "train_counts": np.bincount(y_tr, minlength=len(classes)).tolist(),
+        "test_counts": np.bincount(y_te, minlength=len(classes)).tolist(),
+        "split": {"method": split, "test_fraction": test_fraction, "seed": seed,
+                  "per_class_train": per_class_train, "per_class_test": per_class_test},
         "scaling": scale_info,
     }
-    return PreparedData(X_train, y[train_idx], X_test, y[test_idx], out_meta)
+    if note:
+        meta["note"] = note
+    return PreparedData(X_tr, y_tr, X_te, y_te, meta)
+
+
+def load(name: str, root="data") -> PreparedData:
+    """The prepared data set ``name``: ``root/processed/<name>.npz`` and its JSON sidecar."""
+    path = Path(root) / "processed" / f"{name}.npz"
+    if not path.exists():
+        raise FileNotFoundError(f"prepared data set {name!r} not found at {path}; run the data stage")
+    return load_prepared(path)
