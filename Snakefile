@@ -23,5 +23,6 @@ rule all:
         prepared_data(),
         spectral_summaries(),
         closed_form_certificates(),
+        fig4_outputs(),
         "results/report/index.html",
     default_target: True

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import one_hot_instance
+from helpers import one_hot_instance
 
 from bnconvex.closed_form import closed_form, optimal_value
 from bnconvex.network import BNNetwork

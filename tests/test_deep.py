@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import one_hot_instance
+from helpers import one_hot_instance
 
 from bnconvex.deep import DeepBNReLUNet, closed_form_last_two
 from bnconvex.nn import BNReLUNet, train_full_batch

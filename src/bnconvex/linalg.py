@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 
 def center(X: np.ndarray) -> np.ndarray:
@@ -102,8 +103,6 @@ def gram_solve(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     Raises ``ValueError`` when the Gram matrix is not numerically positive definite (rank-deficient X).
     Returns a d×C array (d when Y is 1-D).
     """
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
-
     G = X @ X.T
     try:
         factor = cho_factor(G, lower=True, check_finite=False)

@@ -1,13 +1,11 @@
 import io
 import pickle
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import chw_rows
 from PIL import Image
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def _add(tar, name, data: bytes):
@@ -19,10 +17,6 @@ def _add(tar, name, data: bytes):
 def images(n, seed):
     """n random 32×32 RGB uint8 images (HWC)."""
     return np.random.default_rng(seed).integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
-
-
-def chw_rows(imgs):
-    return imgs.transpose(0, 3, 1, 2).reshape(len(imgs), -1)
 
 
 @pytest.fixture

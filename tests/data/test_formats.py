@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import chw_rows
+from helpers import chw_rows
 
 from bnconvex.data import DataFormatError, load_raw
 from bnconvex.data.formats import read_cifar_python, read_cnae9, read_image_folder

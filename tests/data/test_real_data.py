@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import SHARED
+from helpers import SHARED
 
 from bnconvex.data import fetch, load_raw, prepare
 

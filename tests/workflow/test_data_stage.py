@@ -5,10 +5,9 @@ import json
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, copy_project, snakemake
+from helpers import ROOT, SHARED, copy_project, snakemake
 
 pytestmark = pytest.mark.slow
-SHARED = ROOT.parent / "shared" / "data"
 
 
 def config_with_mirror(work, name, url, known_hash=None):
@@ -47,7 +46,6 @@ def test_cifar10_config_prepares_the_three_class_task_and_says_it_is_jpeg(tmp_pa
 
 
 def test_corrupted_mirror_fails_with_a_checksum_error_and_leaves_no_file(tmp_path):
-    (tmp_path / "p").mkdir()
     work = copy_project(tmp_path / "p")
     mirror = tmp_path / "CNAE-9.data"
     mirror.write_text("corrupted copy\n")

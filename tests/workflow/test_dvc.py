@@ -2,7 +2,7 @@
 the stages that depend on it."""
 
 import pytest
-from conftest import copy_project, run
+from helpers import copy_project, run
 
 pytestmark = pytest.mark.slow
 

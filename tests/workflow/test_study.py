@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, copy_project, snakemake
+from helpers import ROOT, copy_project, snakemake
 
 from bnconvex.data import load_prepared, select_classes
 from bnconvex.network import BNNetwork
@@ -52,7 +52,7 @@ def test_report_exists_and_links_the_study_page(study_run):
 
 def test_every_rule_wrote_its_log_and_rerun_does_nothing(study_run):
     for log in ("data/prepare_digits.log", "spectral/digits.log", "closed_form/digits-thm2.4.log",
-                "report/study.log", "report/index.log"):
+                "closed_form/digits-fig4.log", "report/study.log", "report/fig4.log", "report/index.log"):
         assert (study_run / "logs" / log).exists(), log
     out = snakemake("-n", "--configfile", "config/test.yaml", cwd=study_run)
     assert "Nothing to be done" in out.stdout + out.stderr
@@ -86,3 +86,17 @@ def test_dry_run_plans_the_default_dag_quickly(tmp_path):
         best = min(best, time.perf_counter() - t0)
     assert "report_index" in out.stdout
     assert best < 3.0, f"snakemake -n took {best:.2f} s"
+
+
+def test_fig4_job_compares_gd_with_the_certified_optimum(study_run):
+    summary = json.loads((study_run / "results/closed_form/digits/fig4/summary.json").read_text())
+    cert = json.loads((study_run / "results/closed_form/digits/thm2.4-certificate.json").read_text())
+    cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["closed_form"]["fig4"]
+    assert summary["closed_form"]["objective"] == pytest.approx(cert["primal"], rel=1e-12)
+    assert len(summary["gd"]["trials"]) == cfg["trials"]
+    assert all(t["final_objective"] >= cert["primal"] for t in summary["gd"]["trials"])
+    curves = (study_run / "results/closed_form/digits/fig4/curves.csv").read_text().splitlines()
+    assert curves[0] == "step,time_s,objective,trial"
+    assert len(curves) == 1 + cfg["trials"] * (cfg["steps"] + 1)
+    assert 'href="fig4.html"' in (study_run / "results/report/index.html").read_text()
+    assert (study_run / "results/figures/fig4.png").stat().st_size > 1000

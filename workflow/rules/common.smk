@@ -45,3 +45,7 @@ def spectral_summaries():
 
 def closed_form_certificates():
     return [f"results/closed_form/{CF['dataset']}/thm{CF['theorem']}-certificate.json"]
+
+
+def fig4_outputs():
+    return [f"results/closed_form/{CF['dataset']}/fig4/summary.json"]

@@ -1,4 +1,5 @@
-# Report stage: papermill notebooks (every path and number a parameter) -> results/report/*.html
+# Report stage: papermill notebooks (every path and number a parameter) -> results/report/*.html,
+# figures -> results/figures/*.png|pdf
 
 
 rule report_study:
@@ -22,12 +23,32 @@ rule report_study:
         mem_mb=2000,
         runtime=10,
     script:
-        "../scripts/render_study.py"
+        "../scripts/render_notebook.py"
+
+
+rule report_fig4:
+    input:
+        notebook="notebooks/fig4.ipynb",
+        summary=fig4_outputs()[0],
+        curves=fig4_outputs()[0].replace("summary.json", "curves.csv"),
+    output:
+        ipynb="results/report/fig4.ipynb",
+        html="results/report/fig4.html",
+        fig4_png=report("results/figures/fig4.png", caption="../report/fig4.rst", category="Closed form"),
+        fig4_pdf="results/figures/fig4.pdf",
+    log:
+        "logs/report/fig4.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/render_notebook.py"
 
 
 rule report_index:
     input:
         study="results/report/study.html",
+        fig4="results/report/fig4.html",
     output:
         "results/report/index.html",
     params:

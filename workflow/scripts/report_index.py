@@ -4,5 +4,8 @@ from bnconvex.report import write_index
 from bnconvex.workflow import setup_log
 
 setup_log(snakemake.log[0])
-write_index([("Study overview: data, spectrum, Thm 2.4 certificate", snakemake.input.study)],
-            snakemake.output[0], title=snakemake.params.title)
+TITLES = {
+    "study": "Study overview: data, spectrum, Thm 2.4 certificate",
+    "fig4": "Fig. 4: closed-form optimum vs gradient descent",
+}
+write_index([(TITLES[k], v) for k, v in snakemake.input.items()], snakemake.output[0], title=snakemake.params.title)

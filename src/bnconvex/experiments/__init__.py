@@ -1,0 +1,1 @@
+"""Experiments of the paper: each a function from prepared arrays and config values to result tables."""

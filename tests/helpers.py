@@ -1,0 +1,52 @@
+"""Helpers shared by the tests (importable as `helpers`: pyproject puts tests/ on sys.path)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+# what a workflow run needs from the repository (data/ and results/ are made by the run)
+PROJECT_FILES = ["Snakefile", "workflow", "config", "notebooks", "src", "dvc.yaml", ".dvcignore"]
+
+
+def one_hot_instance(rng, class_sizes, d):
+    """X (n×d) Gaussian, Y one-hot with the given class sizes (so ‖y_j‖ = √n_j), rows shuffled."""
+    labels = np.concatenate([np.full(s, j) for j, s in enumerate(class_sizes)])
+    labels = rng.permutation(labels)
+    X = rng.standard_normal((labels.size, d))
+    return X, np.eye(len(class_sizes))[labels]
+
+
+def chw_rows(imgs):
+    """HWC uint8 images (N×32×32×3) as rows in the official CIFAR channel-first order."""
+    return imgs.transpose(0, 3, 1, 2).reshape(len(imgs), -1)
+
+
+def copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def run(cmd, cwd, check=True, **kw):
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, **kw)
+    if check and proc.returncode != 0:
+        command = " ".join(map(str, cmd))
+        raise AssertionError(f"{command} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def snakemake(*args, cwd, check=True):
+    return run([str(BIN / "snakemake"), *args], cwd=cwd, check=check)
