@@ -8,8 +8,6 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pooch
-
 
 class ChecksumError(ValueError):
     """A fetched file does not have the expected hash. The file has been deleted."""
@@ -36,6 +34,8 @@ def local_path(url: str) -> Path:
 
 def file_hash(path, known_hash: str) -> str:
     """The hash of ``path`` in the algorithm of ``known_hash`` ("md5:…", "sha256:…"), as "alg:hex"."""
+    import pooch
+
     alg = known_hash.split(":", 1)[0] if ":" in known_hash else "sha256"
     return f"{alg}:{pooch.file_hash(str(path), alg=alg)}"
 
@@ -60,6 +60,8 @@ def fetch_url(url: str, known_hash: str, dest: str | Path) -> Path:
         if _same(known_hash, actual):
             return dest
         dest.unlink()
+    import pooch  # imported here: the workflow imports this package when it parses, and pooch is slow
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     downloader = _file_downloader if url.startswith("file:") else None
     with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmpdir:
