@@ -1,0 +1,80 @@
+"""Optimality certificates of the convex programs: a dual-feasible point and the lower bound it gives.
+
+Every program here has the form ``min_s L(Σ_i G_i s_i) + β Σ_i ‖s_i‖`` over cones ``K_i = {s : B_i s ≥ 0}``
+(with a second family s'_i entering with a minus sign). Its dual is
+
+    max_v −L*(v)   s.t.   max_{s ∈ K_i, ‖s‖ ≤ 1} ±vᵀ G_i s ≤ β   for every i and both signs,
+
+and by Moreau's decomposition ``max_{s ∈ K, ‖s‖≤1} gᵀs = ‖Π_K(g)‖ = min_{ρ ≥ 0} ‖g + Bᵀρ‖``, an NNLS
+problem checked exactly for each pattern (shared/FORMULAS.md, "Certificate").
+
+Given a candidate v (e.g. ``∇L(ŷ)`` at the solution), scaling it by ``min(1, β/m)``, where m is the largest
+constraint value, makes it feasible (the conjugates' domains are star-shaped around 0 for our losses), and
+``−L*(v̂)`` is then a lower bound on the program over the same patterns; over a complete pattern set, on the
+non-convex training problem at any width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+
+from bnconvex.convex import losses
+
+
+@dataclass
+class PatternSystem:
+    """The blocks ``(G_i, B_i)`` of a program, built one at a time (P dense n×k matrices are never stored).
+
+    BN before ReLU (Thm 2.2/2.3): ``G_i = D_i U'``, ``B_i = (2D_i − I) U'``. BN after ReLU (Thm G.1): pass
+    ``per_pattern`` = [(U'_i, A_i)] with ``G_i = U'_i`` and ``B_i = [A_i, 0]`` (no constraint on the bias).
+    """
+
+    U_prime: np.ndarray | None = None
+    D: np.ndarray | None = None
+    per_pattern: list | None = None
+
+    def __iter__(self):
+        if self.per_pattern is not None:
+            for Up_i, A_i in self.per_pattern:
+                yield Up_i, np.hstack([A_i, np.zeros((A_i.shape[0], 1))])
+            return
+        for i in range(self.D.shape[1]):
+            mask = self.D[:, i, None]
+            yield mask * self.U_prime, np.where(mask, self.U_prime, -self.U_prime)
+
+
+def cone_max(g: np.ndarray, B: np.ndarray) -> float:
+    """``max_{s: Bs ≥ 0, ‖s‖ ≤ 1} gᵀs = min_{ρ ≥ 0} ‖g + Bᵀρ‖`` (NNLS)."""
+    _, residual = nnls(B.T, -g, maxiter=50 * B.shape[0])
+    return float(residual)
+
+
+def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
+    """``max_{i, c, ±} max_{s ∈ K_i, ‖s‖≤1} ±V_cᵀ G_i s`` (V: n or n×C; columns c checked separately)."""
+    V = V[:, None] if V.ndim == 1 else V
+    worst = 0.0
+    for G, B in system:
+        for g in (G.T @ V).T:  # one column of V at a time
+            if np.linalg.norm(g) <= worst:  # ‖Π_K g‖ ≤ ‖g‖ cannot raise the maximum
+                continue
+            worst = max(worst, cone_max(g, B), cone_max(-g, B))
+    return worst
+
+
+def lower_bound(loss: str, candidates: list[np.ndarray], y: np.ndarray, beta: float,
+                system: PatternSystem) -> dict:
+    """The best lower bound ``−L*(v̂)`` over the dual candidates, each scaled to feasibility."""
+    best = {"lower_bound": -np.inf, "dual_constraint": np.inf, "dual_scale": 0.0}
+    for V in candidates:
+        if V is None or not np.all(np.isfinite(V)):
+            continue
+        V = losses.project_dual(loss, np.asarray(V, float).reshape(y.shape), y)
+        m = dual_constraint(V, system)
+        scale = 1.0 if m <= beta else beta / m
+        lb = -losses.conjugate(loss, scale * V, y)
+        if lb > best["lower_bound"]:
+            best = {"lower_bound": float(lb), "dual_constraint": float(m * scale), "dual_scale": float(scale)}
+    return best

@@ -1,0 +1,299 @@
+"""The exact convex programs of BN ReLU networks, solved with CVXPY and open solvers (Clarabel, SCS).
+
+- Thm 2.2, scalar output: ``min L(Σ_i D_i U'(s_i − s'_i)) + β Σ_i (‖s_i‖ + ‖s'_i‖)`` s.t.
+  ``(2D_i − I) U' s_i ≥ 0``, ``(2D_i − I) U' s'_i ≥ 0``, with L squared, hinge or logistic (App. B.1).
+- Thm 2.3, vector output, as a sandwich (shared/FORMULAS.md): the column-wise cone restriction (an upper
+  bound, reconstructable: one neuron per nonzero column, output ``±e_c``) and the nuclear-norm relaxation
+  without cones (a lower bound). Losses squared or softmax cross-entropy.
+- Thm G.1, BN after ReLU: per-pattern SVDs ``Pc D_i X = U_i Σ_i V_iᵀ``, ``U'_i = [U_i, 1/√n·1]``.
+
+Every solve returns the reconstructed network and a certificate (see :func:`solve`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bnconvex.convex import losses
+from bnconvex.convex.certificate import PatternSystem, lower_bound
+from bnconvex.convex.patterns import count_patterns, exact_patterns, sampled_patterns
+from bnconvex.convex.reconstruct import reconstruct
+from bnconvex.linalg import center, compact_svd
+from bnconvex.network import BNNetwork
+
+SOLVERS = ("clarabel", "scs")
+MAX_ENTRIES = 5e7  # n·P·C·(r+1) above which CVXPY's dense model does not fit a node's memory
+
+
+@dataclass
+class ConvexResult:
+    """``network``: the reconstructed :class:`BNNetwork`; ``certificate``: a JSON-ready dict;
+    ``S``/``S_neg``: solution blocks, C×(r+1)×P; ``patterns``: the n×P boolean patterns used."""
+
+    network: BNNetwork
+    certificate: dict
+    S: np.ndarray | None = None
+    S_neg: np.ndarray | None = None
+    patterns: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def network_objective(net: BNNetwork, X: np.ndarray, y: np.ndarray, beta: float, loss: str) -> float:
+    """Objective (9) with a general convex loss: ``L(f(X), y) + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``."""
+    f = net.forward(X)
+    f = f[:, 0] if y.ndim == 1 else f
+    reg = np.sum(net.gamma**2 + net.alpha**2) + np.sum(net.W2**2)
+    return losses.value(loss, f, y) + 0.5 * beta * float(reg)
+
+
+def _check(X, y, beta, loss):
+    if not np.isfinite(beta) or beta <= 0:
+        raise ValueError(f"beta must be a positive finite number, got {beta}")
+    if X.ndim != 2 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"X must be n×d and y have n rows; got X {X.shape}, y {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X or y contains NaN or inf")
+    losses.check_targets(loss, y)
+
+
+def default_patterns(U_prime: np.ndarray, P: int = 1000, seed: int = 0, exact_limit: int = 5000):
+    """Exact patterns when r + 1 ≤ 4 and there are at most ``exact_limit``; else P sampled ones.
+    Returns (patterns, complete)."""
+    n, r1 = U_prime.shape
+    if r1 <= 4 and count_patterns(n, r1 - 1) <= exact_limit:
+        return exact_patterns(U_prime), True
+    return sampled_patterns(U_prime, P, seed), False
+
+
+def _cvxpy_solve(problem, solver: str, **options):
+    import cvxpy as cp
+
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS} (open solvers), got {solver!r}")
+    t0 = time.perf_counter()
+    problem.solve(solver={"clarabel": cp.CLARABEL, "scs": cp.SCS}[solver], **options)
+    return problem.status, time.perf_counter() - t0
+
+
+def _size_check(n, P, C, r1):
+    entries = float(n) * P * C * r1
+    if entries > MAX_ENTRIES:
+        raise ValueError(
+            f"problem too large for the CVXPY path: n·P·C·(r+1) = {n}·{P}·{C}·{r1} = {entries:.2e} > "
+            f"{MAX_ENTRIES:.0e}; use fewer patterns or a subset (the first-order solver is for this size)"
+        )
+
+
+def _status_ok(status: str) -> bool:
+    return status == "optimal"
+
+
+def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str = "clarabel",
+          dust: float = 1e-6, patterns_complete: bool | None = None, **solver_options) -> ConvexResult:
+    """Solve the BN convex program for data X (n×d) and targets y: Thm 2.2 for a 1-D y (scalar output),
+    the column-wise restriction of Thm 2.3 for an n×C Y.
+
+    ``patterns``: boolean n×P (see :func:`bnconvex.convex.patterns.patterns`); None takes every pattern
+    when r + 1 ≤ 4 (at most 5000), else 1000 sampled. ``patterns_complete`` marks a user-given set as
+    complete (default: true only for the exact default).
+
+    The certificate holds ``primal_convex`` (the convex objective recomputed from the solution),
+    ``primal_network`` (objective (9) of the reconstructed network), ``lower_bound`` (from a dual point
+    checked per pattern by NNLS), ``gap``, ``rel_gap``, ``max_violation`` (of the cone constraints),
+    ``patterns_complete``, ``solver``, ``status``, ``valid`` and ``time_s``. A status other than
+    "optimal" raises a RuntimeError.
+    """
+    import cvxpy as cp
+
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    _check(X, y, beta, loss)
+    svd = compact_svd(X)
+    Up = svd.U_prime
+    n, r1 = Up.shape
+    if patterns is None:
+        D, complete = default_patterns(Up)
+    else:
+        D, complete = np.asarray(patterns, bool), bool(patterns_complete)
+    if D.shape[0] != n:
+        raise ValueError(f"patterns must have n = {n} rows, got {D.shape}")
+    P = D.shape[1]
+    C = 1 if y.ndim == 1 else y.shape[1]
+    _size_check(n, P, C, r1)
+
+    Dm = D.astype(float)
+    sign = 2 * Dm - 1
+    S = [cp.Variable((r1, P)) for _ in range(C)]
+    Sn = [cp.Variable((r1, P)) for _ in range(C)]
+    cols = [cp.sum(cp.multiply(Dm, Up @ (S[c] - Sn[c])), axis=1) for c in range(C)]
+    u = cp.Variable(n) if C == 1 and y.ndim == 1 else cp.Variable((n, C))
+    fit = cols[0] if u.ndim == 1 else cp.vstack(cols).T
+    cons = [u == fit]
+    cons += [cp.multiply(sign, Up @ V) >= 0 for V in S + Sn]
+    reg = sum(cp.sum(cp.norm(V, 2, axis=0)) for V in S + Sn)
+    problem = cp.Problem(cp.Minimize(losses.cvxpy_expr(loss, u, y) + beta * reg), cons)
+    status, t_solve = _cvxpy_solve(problem, solver, **solver_options)
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise RuntimeError(f"{solver} returned status {status!r} for the Thm 2.2/2.3 program")
+
+    S_val = np.stack([V.value for V in S])
+    Sn_val = np.stack([V.value for V in Sn])
+    yhat = np.stack([(Dm * (Up @ (S_val[c] - Sn_val[c]))).sum(axis=1) for c in range(C)], axis=1)
+    yhat = yhat[:, 0] if y.ndim == 1 else yhat
+    reg_val = np.linalg.norm(S_val, axis=1).sum() + np.linalg.norm(Sn_val, axis=1).sum()
+    primal_convex = losses.value(loss, yhat, y) + beta * float(reg_val)
+    violation = max(float(np.max(-(sign * (Up @ V)))) for V in [*S_val, *Sn_val])
+    blocks = [(S_val[c][:, i], 1.0, c, 0) for c in range(C) for i in range(P)]
+    blocks += [(Sn_val[c][:, i], -1.0, c, 0) for c in range(C) for i in range(P)]
+    net = reconstruct(blocks, [(svd.V, svd.Sigma)], C, dust)
+
+    dual = cons[0].dual_value
+    candidates = [losses.gradient(loss, yhat, y)]
+    if dual is not None:
+        candidates += [np.asarray(dual, float), -np.asarray(dual, float)]
+    t0 = time.perf_counter()
+    lb = lower_bound(loss, candidates, y, beta, PatternSystem(U_prime=Up, D=D))
+    cert = _certificate(
+        "2.2" if y.ndim == 1 else "2.3-restriction", X, y, beta, loss, P, complete, solver, status,
+        primal_convex, network_objective(net, X, y, beta, loss), lb, max(violation, 0.0), t_solve,
+        time.perf_counter() - t0, net.width,
+    )
+    return ConvexResult(net, cert, S_val, Sn_val, D)
+
+
+def _certificate(program, X, y, beta, loss, P, complete, solver, status, primal_convex, primal_network, lb,
+                 violation, t_solve, t_cert, width) -> dict:
+    gap = primal_convex - lb["lower_bound"]
+    return {
+        "program": program,
+        "theorem": program.split("-")[0],
+        "loss": loss,
+        "n": int(X.shape[0]),
+        "d": int(X.shape[1]),
+        "C": 1 if y.ndim == 1 else int(y.shape[1]),
+        "beta": float(beta),
+        "P": int(P),
+        "patterns_complete": bool(complete),
+        "solver": solver,
+        "status": status,
+        "valid": _status_ok(status),
+        "primal_convex": float(primal_convex),
+        "primal_network": float(primal_network),
+        "network_rel_diff": float(abs(primal_network - primal_convex) / max(abs(primal_convex), 1e-300)),
+        "lower_bound": lb["lower_bound"],
+        "dual_constraint": lb["dual_constraint"],
+        "dual_scale": lb["dual_scale"],
+        "gap": float(gap),
+        "rel_gap": float(gap / max(abs(primal_convex), 1e-300)),
+        "max_violation": float(violation),
+        "width": int(width),
+        "time_s": float(t_solve),
+        "certificate_time_s": float(t_cert),
+    }
+
+
+def relaxation_lower_bound(X, Y, beta: float, patterns, loss: str = "squared", solver: str = "clarabel",
+                           **solver_options) -> dict:
+    """Thm 2.3's nuclear-norm relaxation without cones: ``min L(Σ_i D_i U' Z_i) + β Σ_i ‖Z_i‖_*``.
+
+    Its optimum is a lower bound on the vector-output program over the same patterns (the gauge of
+    K_i is ≥ the nuclear norm, and the cones are dropped). Returns {"value", "status", "time_s"}.
+    """
+    import cvxpy as cp
+
+    X, Y = np.asarray(X, float), np.asarray(Y, float)
+    _check(X, Y, beta, loss)
+    Up = compact_svd(X).U_prime
+    D = np.asarray(patterns, float)
+    n, r1 = Up.shape
+    _size_check(n, D.shape[1], Y.shape[1], r1)
+    Z = [cp.Variable((r1, Y.shape[1])) for _ in range(D.shape[1])]
+    fit = sum(cp.multiply(D[:, [i]] @ np.ones((1, Y.shape[1])), Up @ Z[i]) for i in range(D.shape[1]))
+    problem = cp.Problem(cp.Minimize(losses.cvxpy_expr(loss, fit, Y) + beta * sum(cp.normNuc(z) for z in Z)))
+    status, t = _cvxpy_solve(problem, solver, **solver_options)
+    if status != "optimal":
+        raise RuntimeError(f"{solver} returned status {status!r} for the nuclear-norm relaxation")
+    return {"value": float(problem.value), "status": status, "time_s": t}
+
+
+def vector_sandwich(X, Y, beta: float, patterns=None, loss: str = "squared", solver: str = "clarabel",
+                    patterns_complete: bool | None = None) -> ConvexResult:
+    """Thm 2.3 sandwich: the column-wise restriction (upper bound, with a network and certificate) and the
+    nuclear-norm relaxation (lower bound). The certificate gains ``upper_bound``, ``relaxation_lower_bound``
+    and ``sandwich_gap``."""
+    res = solve(X, Y, beta, patterns, loss, solver, patterns_complete=patterns_complete)
+    relax = relaxation_lower_bound(X, Y, beta, res.patterns, loss, solver)
+    res.certificate.update(
+        upper_bound=res.certificate["primal_convex"],
+        relaxation_lower_bound=relax["value"],
+        sandwich_gap=res.certificate["primal_convex"] - relax["value"],
+        relaxation_time_s=relax["time_s"],
+    )
+    return res
+
+
+def no_bias_patterns_g1(X: np.ndarray, P: int, seed: int = 0) -> np.ndarray:
+    """Patterns ``1[X w ≥ 0]`` (no bias: with BN after ReLU, nothing is added before the ReLU)."""
+    from bnconvex.convex.patterns import no_bias_patterns
+
+    return no_bias_patterns(X, P, seed)
+
+
+def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float = 1e-6,
+             patterns_complete: bool = False, **solver_options) -> ConvexResult:
+    """Thm G.1, BN after ReLU, scalar squared loss, over the given patterns ``1[Xw ≥ 0]`` (n×P)."""
+    import cvxpy as cp
+
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    _check(X, y, beta, "squared")
+    if y.ndim != 1:
+        raise ValueError("Thm G.1 is implemented for scalar output (1-D y)")
+    D = np.asarray(patterns, bool)
+    n = X.shape[0]
+    bases, per_pattern, Ups = [], [], []
+    for i in range(D.shape[1]):
+        svd_i = compact_svd(D[:, i, None] * X)  # Pc D_i X = U_i Σ_i V_iᵀ
+        Up_i = svd_i.U_prime
+        A_i = np.where(D[:, i, None], 1.0, -1.0) * (X @ svd_i.V / svd_i.Sigma) if svd_i.rank else np.zeros((n, 0))
+        bases.append((svd_i.V, svd_i.Sigma))
+        per_pattern.append((Up_i, A_i))
+        Ups.append(Up_i)
+    _size_check(n, D.shape[1], 1, max(U.shape[1] for U in Ups))
+    s = [cp.Variable(U.shape[1]) for U in Ups]
+    sn = [cp.Variable(U.shape[1]) for U in Ups]
+    fit = sum(Ups[i] @ (s[i] - sn[i]) for i in range(len(Ups)))
+    u = cp.Variable(n)
+    cons = [u == fit]
+    for (_, A_i), a, b in zip(per_pattern, s, sn, strict=True):
+        if A_i.shape[1]:
+            cons += [A_i @ a[:-1] >= 0, A_i @ b[:-1] >= 0]
+    reg = sum(cp.norm(v, 2) for v in s + sn)
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(u - y) + beta * reg), cons)
+    status, t_solve = _cvxpy_solve(problem, solver, **solver_options)
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise RuntimeError(f"{solver} returned status {status!r} for the Thm G.1 program")
+    s_val, sn_val = [v.value for v in s], [v.value for v in sn]
+    yhat = sum(Ups[i] @ (s_val[i] - sn_val[i]) for i in range(len(Ups)))
+    reg_val = sum(np.linalg.norm(v) for v in s_val + sn_val)
+    primal_convex = losses.value("squared", yhat, y) + beta * float(reg_val)
+    violation = 0.0
+    for (_, A_i), a, b in zip(per_pattern, s_val, sn_val, strict=True):
+        if A_i.shape[1]:
+            violation = max(violation, float(np.max(-(A_i @ a[:-1]))), float(np.max(-(A_i @ b[:-1]))))
+    blocks = [(s_val[i], 1.0, 0, i) for i in range(len(Ups))] + [(sn_val[i], -1.0, 0, i) for i in range(len(Ups))]
+    net = reconstruct(blocks, bases, 1, dust, bn_after_relu=True)
+    dual = cons[0].dual_value
+    candidates = [yhat - y] + ([np.asarray(dual, float), -np.asarray(dual, float)] if dual is not None else [])
+    t0 = time.perf_counter()
+    lb = lower_bound("squared", candidates, y, beta, PatternSystem(per_pattern=per_pattern))
+    cert = _certificate("G.1", X, y, beta, "squared", D.shape[1], patterns_complete, solver, status,
+                        primal_convex, network_objective(net, X, y, beta, "squared"), lb, max(violation, 0.0),
+                        t_solve, time.perf_counter() - t0, net.width)
+    return ConvexResult(net, cert, None, None, D)
+
+
+__all__ = ["ConvexResult", "solve", "solve_g1", "vector_sandwich", "relaxation_lower_bound", "network_objective",
+           "default_patterns", "center"]
