@@ -2,7 +2,14 @@
 certificates. See :func:`solve`."""
 
 from bnconvex.convex.patterns import count_patterns, exact_patterns, network_patterns, patterns, sampled_patterns
-from bnconvex.convex.programs import ConvexResult, network_objective, relaxation_lower_bound, solve, solve_g1, vector_sandwich
+from bnconvex.convex.programs import (
+    ConvexResult,
+    network_objective,
+    relaxation_lower_bound,
+    solve,
+    solve_g1,
+    vector_sandwich,
+)
 
 __all__ = [
     "ConvexResult",

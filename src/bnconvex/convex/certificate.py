@@ -29,7 +29,8 @@ class PatternSystem:
     """The blocks ``(G_i, B_i)`` of a program, built one at a time (P dense n×k matrices are never stored).
 
     BN before ReLU (Thm 2.2/2.3): ``G_i = D_i U'``, ``B_i = (2D_i − I) U'``. BN after ReLU (Thm G.1): pass
-    ``per_pattern`` = [(U'_i, A_i)] with ``G_i = U'_i`` and ``B_i = [A_i, 0]`` (no constraint on the bias).
+    ``per_pattern`` = [(U'_i, B_i, M_i)]: ``G_i = U'_i`` and the cone ``{s = [M_i w; a] : B_i w ≥ 0}``, a
+    projection of a polyhedral cone, checked by :func:`projected_cone_max`.
     """
 
     U_prime: np.ndarray | None = None
@@ -38,8 +39,7 @@ class PatternSystem:
 
     def __iter__(self):
         if self.per_pattern is not None:
-            for Up_i, A_i in self.per_pattern:
-                yield Up_i, np.hstack([A_i, np.zeros((A_i.shape[0], 1))])
+            yield from ((Up_i, (B_i, M_i)) for Up_i, B_i, M_i in self.per_pattern)
             return
         for i in range(self.D.shape[1]):
             mask = self.D[:, i, None]
@@ -52,6 +52,24 @@ def cone_max(g: np.ndarray, B: np.ndarray) -> float:
     return float(residual)
 
 
+def projected_cone_max(g: np.ndarray, B: np.ndarray, M: np.ndarray) -> float:
+    """``max gᵀs`` over ``s = [M w; a]``, ``B w ≥ 0``, ``‖s‖ ≤ 1`` (Thm G.1's cone), as a small SOCP.
+
+    By Farkas this equals ``min_{ρ ≥ 0, NᵀBᵀρ = 0} ‖g + [B M⁺, 0]ᵀρ‖`` (N: a basis of null(M)), an
+    equality-constrained NNLS; the SOCP is solved by Clarabel (default tolerances, ~1e-8) and its value is
+    inflated by 1e-7 relative (+1e-10) so that the scaled dual point stays feasible despite that tolerance.
+    """
+    import cvxpy as cp
+
+    w, a = cp.Variable(B.shape[1]), cp.Variable()
+    s = cp.hstack([M @ w, cp.reshape(a, (1,))])
+    prob = cp.Problem(cp.Maximize(g @ s), [B @ w >= 0, cp.norm(s, 2) <= 1])
+    prob.solve(solver=cp.CLARABEL)
+    if prob.status != "optimal":
+        raise RuntimeError(f"the G.1 dual-constraint check returned status {prob.status!r}")
+    return float(prob.value) * (1 + 1e-7) + 1e-10
+
+
 def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
     """``max_{i, c, ±} max_{s ∈ K_i, ‖s‖≤1} ±V_cᵀ G_i s`` (V: n or n×C; columns c checked separately)."""
     V = V[:, None] if V.ndim == 1 else V
@@ -60,7 +78,10 @@ def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
         for g in (G.T @ V).T:  # one column of V at a time
             if np.linalg.norm(g) <= worst:  # ‖Π_K g‖ ≤ ‖g‖ cannot raise the maximum
                 continue
-            worst = max(worst, cone_max(g, B), cone_max(-g, B))
+            if isinstance(B, tuple):  # Thm G.1: a projected cone
+                worst = max(worst, projected_cone_max(g, *B), projected_cone_max(-g, *B))
+            else:
+                worst = max(worst, cone_max(g, B), cone_max(-g, B))
     return worst
 
 

@@ -92,7 +92,7 @@ def _status_ok(status: str) -> bool:
 
 
 def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str = "clarabel",
-          dust: float = 1e-6, patterns_complete: bool | None = None, **solver_options) -> ConvexResult:
+          dust: float = 1e-8, patterns_complete: bool | None = None, **solver_options) -> ConvexResult:
     """Solve the BN convex program for data X (n×d) and targets y: Thm 2.2 for a 1-D y (scalar output),
     the column-wise restriction of Thm 2.3 for an n×C Y.
 
@@ -242,9 +242,19 @@ def no_bias_patterns_g1(X: np.ndarray, P: int, seed: int = 0) -> np.ndarray:
     return no_bias_patterns(X, P, seed)
 
 
-def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float = 1e-6,
+def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float = 1e-8,
              patterns_complete: bool = False, **solver_options) -> ConvexResult:
-    """Thm G.1, BN after ReLU, scalar squared loss, over the given patterns ``1[Xw ≥ 0]`` (n×P)."""
+    """Thm G.1, BN after ReLU, scalar squared loss, over the given patterns ``1[Xw ≥ 0]`` (n×P).
+
+    For each pattern, ``Pc D_i X = U_i Σ_i V_iᵀ`` and ``U'_i = [U_i, 1/√n·1]``; the neuron's output is
+    ``U'_i s_i`` with ``s_i = [Σ_i V_iᵀ w_i; a_i]``, under the cone ``(2D_i − I) X w_i ≥ 0``.
+
+    ⚠ shared/FORMULAS.md writes the cone as ``(2D_i − I) X V_i Σ_i⁻¹ s_{i,1:r_i} ≥ 0``, i.e. it fixes
+    ``w_i = V_i Σ_i⁻¹ s_{i,1:r_i}`` in the row space of ``Pc D_i X``. Components of w_i in the null space of
+    ``Pc D_i X`` change neither the BN output nor the penalty, but they do move ``X w_i`` on the rows the ReLU
+    cuts off (and shift all rows when D_i = I), so that version is only a restriction: with n ≤ d the
+    closed form of Thm G.2 beats it (tests/convex/test_programs.py). Here w_i ∈ R^d is free.
+    """
     import cvxpy as cp
 
     X, y = np.asarray(X, float), np.asarray(y, float)
@@ -252,47 +262,60 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
     if y.ndim != 1:
         raise ValueError("Thm G.1 is implemented for scalar output (1-D y)")
     D = np.asarray(patterns, bool)
-    n = X.shape[0]
-    bases, per_pattern, Ups = [], [], []
-    for i in range(D.shape[1]):
+    n, d = X.shape
+    P = D.shape[1]
+    _size_check(n, P, 1, d + 1)
+    per_pattern, bases = [], []
+    for i in range(P):
         svd_i = compact_svd(D[:, i, None] * X)  # Pc D_i X = U_i Σ_i V_iᵀ
-        Up_i = svd_i.U_prime
-        A_i = np.where(D[:, i, None], 1.0, -1.0) * (X @ svd_i.V / svd_i.Sigma) if svd_i.rank else np.zeros((n, 0))
+        M_i = (svd_i.V * svd_i.Sigma).T  # Σ_i V_iᵀ, r_i×d
+        per_pattern.append((svd_i.U_prime, np.where(D[:, i, None], X, -X), M_i))
         bases.append((svd_i.V, svd_i.Sigma))
-        per_pattern.append((Up_i, A_i))
-        Ups.append(Up_i)
-    _size_check(n, D.shape[1], 1, max(U.shape[1] for U in Ups))
-    s = [cp.Variable(U.shape[1]) for U in Ups]
-    sn = [cp.Variable(U.shape[1]) for U in Ups]
-    fit = sum(Ups[i] @ (s[i] - sn[i]) for i in range(len(Ups)))
+    W, Wn = cp.Variable((d, P)), cp.Variable((d, P))
+    a, an = cp.Variable(P), cp.Variable(P)
+    fit, reg, cons = 0, 0, []
+    for i, (Up_i, B_i, M_i) in enumerate(per_pattern):
+        for w, b, sgn in ((W[:, i], a[i], 1), (Wn[:, i], an[i], -1)):
+            s_i = cp.hstack([M_i @ w, cp.reshape(b, (1,))])
+            fit = fit + sgn * (Up_i @ s_i)
+            reg = reg + cp.norm(s_i, 2)
+            cons.append(B_i @ w >= 0)
     u = cp.Variable(n)
-    cons = [u == fit]
-    for (_, A_i), a, b in zip(per_pattern, s, sn, strict=True):
-        if A_i.shape[1]:
-            cons += [A_i @ a[:-1] >= 0, A_i @ b[:-1] >= 0]
-    reg = sum(cp.norm(v, 2) for v in s + sn)
+    cons.insert(0, u == fit)
     problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(u - y) + beta * reg), cons)
     status, t_solve = _cvxpy_solve(problem, solver, **solver_options)
     if status not in ("optimal", "optimal_inaccurate"):
         raise RuntimeError(f"{solver} returned status {status!r} for the Thm G.1 program")
-    s_val, sn_val = [v.value for v in s], [v.value for v in sn]
-    yhat = sum(Ups[i] @ (s_val[i] - sn_val[i]) for i in range(len(Ups)))
-    reg_val = sum(np.linalg.norm(v) for v in s_val + sn_val)
-    primal_convex = losses.value("squared", yhat, y) + beta * float(reg_val)
-    violation = 0.0
-    for (_, A_i), a, b in zip(per_pattern, s_val, sn_val, strict=True):
-        if A_i.shape[1]:
-            violation = max(violation, float(np.max(-(A_i @ a[:-1]))), float(np.max(-(A_i @ b[:-1]))))
-    blocks = [(s_val[i], 1.0, 0, i) for i in range(len(Ups))] + [(sn_val[i], -1.0, 0, i) for i in range(len(Ups))]
-    net = reconstruct(blocks, bases, 1, dust, bn_after_relu=True)
+    blocks, yhat, reg_val, violation = [], np.zeros(n), 0.0, 0.0
+    for i, (Up_i, B_i, M_i) in enumerate(per_pattern):
+        for w, b, sgn in ((W.value[:, i], a.value[i], 1.0), (Wn.value[:, i], an.value[i], -1.0)):
+            s_i = np.append(M_i @ w, b)
+            yhat += sgn * (Up_i @ s_i)
+            reg_val += np.linalg.norm(s_i)
+            violation = max(violation, float(np.max(-(B_i @ w))))
+            blocks.append((s_i, w, sgn))
+    primal_convex = losses.value("squared", yhat, y) + beta * reg_val
+    net = _reconstruct_g1(blocks, d, dust)
     dual = cons[0].dual_value
     candidates = [yhat - y] + ([np.asarray(dual, float), -np.asarray(dual, float)] if dual is not None else [])
     t0 = time.perf_counter()
     lb = lower_bound("squared", candidates, y, beta, PatternSystem(per_pattern=per_pattern))
-    cert = _certificate("G.1", X, y, beta, "squared", D.shape[1], patterns_complete, solver, status,
-                        primal_convex, network_objective(net, X, y, beta, "squared"), lb, max(violation, 0.0),
-                        t_solve, time.perf_counter() - t0, net.width)
+    cert = _certificate("G.1", X, y, beta, "squared", P, patterns_complete, solver, status, primal_convex,
+                        network_objective(net, X, y, beta, "squared"), lb, max(violation, 0.0), t_solve,
+                        time.perf_counter() - t0, net.width)
     return ConvexResult(net, cert, None, None, D)
+
+
+def _reconstruct_g1(blocks, d: int, dust: float) -> BNNetwork:
+    """BN after ReLU: neuron ``w1 = w_i``, ``[γ; α] = [‖Σ_i V_iᵀ w_i‖; a_i]/‖s_i‖``, ``w2 = ±‖s_i‖``."""
+    norms = np.array([np.linalg.norm(s) for s, _, _ in blocks])
+    keep = np.flatnonzero(norms > dust * norms.max()) if norms.max() > 0 else np.zeros(0, int)
+    W1, gamma, alpha, W2 = np.zeros((d, keep.size)), np.zeros(keep.size), np.zeros(keep.size), np.zeros((keep.size, 1))
+    for j, k in enumerate(keep):
+        s, w, sgn = blocks[k]
+        W1[:, j] = w
+        gamma[j], alpha[j], W2[j, 0] = np.linalg.norm(s[:-1]) / norms[k], s[-1] / norms[k], sgn * norms[k]
+    return BNNetwork(W1, gamma, alpha, W2, bn_after_relu=True).rescaled()
 
 
 __all__ = ["ConvexResult", "solve", "solve_g1", "vector_sandwich", "relaxation_lower_bound", "network_objective",
