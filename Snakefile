@@ -1,5 +1,5 @@
 # bnconvex: the study of "Demystifying Batch Normalization in ReLU Networks" (Ergen et al., ICLR 2022).
-# Data flows one way: data -> spectral -> closed_form -> report. Each stage is a file in workflow/rules/.
+# Data flows one way: data -> spectral -> {closed_form, convex} -> report. Each stage is a file in workflow/rules/.
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/spectral.smk"
 include: "workflow/rules/closed_form.smk"
+include: "workflow/rules/convex.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -24,5 +25,6 @@ rule all:
         spectral_summaries(),
         closed_form_certificates(),
         fig4_outputs(),
+        convex_certificates(),
         "results/report/index.html",
     default_target: True

@@ -52,7 +52,9 @@ def test_report_exists_and_links_the_study_page(study_run):
 
 def test_every_rule_wrote_its_log_and_rerun_does_nothing(study_run):
     for log in ("data/prepare_digits.log", "spectral/digits.log", "closed_form/digits-thm2.4.log",
-                "closed_form/digits-fig4.log", "report/study.log", "report/fig4.log", "report/index.log"):
+                "closed_form/digits-fig4.log", "convex/digits-thm2.2.log", "convex/digits-exact2d.log",
+                "convex/digits-g1.log", "report/study.log", "report/fig4.log", "report/convex.log",
+                "report/index.log"):
         assert (study_run / "logs" / log).exists(), log
     out = snakemake("-n", "--configfile", "config/test.yaml", cwd=study_run)
     assert "Nothing to be done" in out.stdout + out.stderr
@@ -100,3 +102,22 @@ def test_fig4_job_compares_gd_with_the_certified_optimum(study_run):
     assert len(curves) == 1 + cfg["trials"] * (cfg["steps"] + 1)
     assert 'href="fig4.html"' in (study_run / "results/report/index.html").read_text()
     assert (study_run / "results/figures/fig4.png").stat().st_size > 1000
+
+
+def test_convex_jobs_are_certified_and_reconstructed(study_run):
+    cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["convex"]
+    for name in ("thm2.2", "exact2d", "g1"):
+        cert = json.loads((study_run / f"results/convex/digits/{name}-certificate.json").read_text())
+        assert cert["status"] == "optimal" and cert["valid"]
+        assert cert["rel_gap"] <= 1e-6, name
+        assert cert["network_rel_diff"] <= 1e-6, name
+        assert cert["lower_bound"] <= cert["primal_convex"] + 1e-9
+    exact = json.loads((study_run / "results/convex/digits/exact2d-certificate.json").read_text())
+    n = cfg["exact2d"]["n"]
+    assert exact["patterns_complete"] and exact["P"] == 2 * (1 + (n - 1) + (n - 1) * (n - 2) // 2)
+    # the saved network reproduces the certified objective on the saved 2-D data
+    with np.load(study_run / "results/convex/digits/exact2d-grid.npz") as z:
+        X2, y = z["X2"], z["y"]
+    net = BNNetwork.from_npz(study_run / "results/convex/digits/exact2d-network.npz")
+    assert net.objective(X2, y, exact["beta"]) == pytest.approx(exact["primal_network"], rel=1e-10)
+    assert 'href="convex.html"' in (study_run / "results/report/index.html").read_text()

@@ -8,6 +8,9 @@ SOURCES_CFG = config.get("sources", {})
 for _name in DATASETS:
     if _name not in config["data"]:
         raise ValueError(f"config: datasets lists {_name!r} but data.{_name} is not defined")
+for _key, _section in (("closed_form", config["closed_form"]), ("convex", config["convex"])):
+    if _section["dataset"] not in DATASETS:
+        raise ValueError(f"config: {_key}.dataset {_section['dataset']!r} is not listed in datasets {DATASETS}")
 if CF["dataset"] not in DATASETS:
     raise ValueError(f"config: closed_form.dataset {CF['dataset']!r} is not listed in datasets {DATASETS}")
 
@@ -49,3 +52,8 @@ def closed_form_certificates():
 
 def fig4_outputs():
     return [f"results/closed_form/{CF['dataset']}/fig4/summary.json"]
+
+
+def convex_certificates():
+    ds = config["convex"]["dataset"]
+    return [f"results/convex/{ds}/{name}-certificate.json" for name in ("thm2.2", "exact2d", "g1")]

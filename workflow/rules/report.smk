@@ -45,10 +45,32 @@ rule report_fig4:
         "../scripts/render_notebook.py"
 
 
+rule report_convex:
+    input:
+        notebook="notebooks/convex.ipynb",
+        thm22=convex_certificates()[0],
+        exact2d=convex_certificates()[1],
+        g1=convex_certificates()[2],
+        grid=convex_certificates()[1].replace("certificate.json", "grid.npz"),
+    output:
+        ipynb="results/report/convex.ipynb",
+        html="results/report/convex.html",
+        exact2d_png=report("results/figures/exact2d.png", caption="../report/exact2d.rst", category="Convex"),
+        exact2d_pdf="results/figures/exact2d.pdf",
+    log:
+        "logs/report/convex.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/render_notebook.py"
+
+
 rule report_index:
     input:
         study="results/report/study.html",
         fig4="results/report/fig4.html",
+        convex="results/report/convex.html",
     output:
         "results/report/index.html",
     params:

@@ -62,7 +62,7 @@ def projected_cone_max(g: np.ndarray, B: np.ndarray, M: np.ndarray) -> float:
     import cvxpy as cp
 
     w, a = cp.Variable(B.shape[1]), cp.Variable()
-    s = cp.hstack([M @ w, cp.reshape(a, (1,))])
+    s = cp.hstack([M @ w, cp.reshape(a, (1,), order="C")])
     prob = cp.Problem(cp.Maximize(g @ s), [B @ w >= 0, cp.norm(s, 2) <= 1])
     prob.solve(solver=cp.CLARABEL)
     if prob.status != "optimal":

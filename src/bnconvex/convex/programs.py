@@ -276,13 +276,15 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
     fit, reg, cons = 0, 0, []
     for i, (Up_i, B_i, M_i) in enumerate(per_pattern):
         for w, b, sgn in ((W[:, i], a[i], 1), (Wn[:, i], an[i], -1)):
-            s_i = cp.hstack([M_i @ w, cp.reshape(b, (1,))])
+            s_i = cp.hstack([M_i @ w, cp.reshape(b, (1,), order="C")])
             fit = fit + sgn * (Up_i @ s_i)
             reg = reg + cp.norm(s_i, 2)
             cons.append(B_i @ w >= 0)
     u = cp.Variable(n)
     cons.insert(0, u == fit)
     problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(u - y) + beta * reg), cons)
+    if solver == "clarabel":  # degenerate patterns (few active rows) need a smaller static regularization
+        solver_options = {"static_regularization_constant": 1e-7, **solver_options}
     status, t_solve = _cvxpy_solve(problem, solver, **solver_options)
     if status not in ("optimal", "optimal_inaccurate"):
         raise RuntimeError(f"{solver} returned status {status!r} for the Thm G.1 program")

@@ -1,0 +1,49 @@
+"""The convex-program jobs of the study: Thm 2.2 with sampled patterns, an exact-enumeration demo in 2-D
+with the decision function of the optimal network, and the BN-after-ReLU program (Thm G.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bnconvex.convex import patterns, solve, solve_g1
+from bnconvex.convex.patterns import no_bias_patterns
+from bnconvex.data import select_classes
+from bnconvex.linalg import compact_svd
+
+
+def binary_task(X, y, classes, n: int | None = None, seed: int = 0):
+    """Two classes as a scalar ±1 task (classes[0] → −1, classes[1] → +1); ``n`` seeded samples (n/2 each)."""
+    if len(classes) != 2:
+        raise ValueError(f"a scalar-output task needs exactly two classes, got {classes}")
+    if n is not None and n % 2:
+        raise ValueError(f"n={n} must be even (n/2 samples per class)")
+    Xs, ys = select_classes(X, y, classes, per_class=None if n is None else n // 2, seed=seed)
+    return Xs, np.where(ys == 1, 1.0, -1.0)
+
+
+def thm22_sampled(X, y, beta: float, P: int, seed: int, loss: str = "squared", solver: str = "clarabel"):
+    """Thm 2.2 over P sampled patterns (the paper's setting, P = m1)."""
+    D = patterns(X, method="sample", P=P, seed=seed)
+    return solve(X, y, beta, patterns=D, loss=loss, solver=solver, patterns_complete=False)
+
+
+def exact_2d(X, y, beta: float, grid_size: int = 80, solver: str = "clarabel"):
+    """Project X onto its top-2 principal directions, solve Thm 2.2 over *all* patterns, and evaluate the
+    optimal network's decision function on a grid (BN with the training statistics, App. A.1).
+
+    Returns (result, X2 (n×2), grid dict with ``g0, g1`` (grid_size,) and ``f`` (grid_size×grid_size)).
+    """
+    svd = compact_svd(X)
+    X2 = (X - X.mean(axis=0)) @ svd.V[:, :2]
+    res = solve(X2, y, beta, patterns=patterns(X2, method="exact"), patterns_complete=True, solver=solver)
+    pad = 0.15 * (X2.max(axis=0) - X2.min(axis=0))
+    g0 = np.linspace(X2[:, 0].min() - pad[0], X2[:, 0].max() + pad[0], grid_size)
+    g1 = np.linspace(X2[:, 1].min() - pad[1], X2[:, 1].max() + pad[1], grid_size)
+    G0, G1 = np.meshgrid(g0, g1)
+    f = res.network.forward(np.column_stack([G0.ravel(), G1.ravel()]), ref=X2)[:, 0].reshape(G0.shape)
+    return res, X2, {"g0": g0, "g1": g1, "f": f}
+
+
+def g1_sampled(X, y, beta: float, P: int, seed: int, solver: str = "clarabel"):
+    """Thm G.1 (BN after ReLU) over P sampled no-bias patterns ``1[Xw ≥ 0]``."""
+    return solve_g1(X, y, beta, no_bias_patterns(X, P, seed), solver=solver)

@@ -1,0 +1,67 @@
+# Convex stage: exact convex programs solved with CVXPY + open solvers, reconstruction and certificates.
+CVX = config["convex"]
+
+
+rule convex_thm22:
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/thm2.2-certificate.json",
+        network="results/convex/{dataset}/thm2.2-network.npz",
+    params:
+        classes=CVX["classes"],
+        solver=CVX["solver"],
+        settings=CVX["thm22"],
+    log:
+        "logs/convex/{dataset}-thm2.2.log",
+    resources:
+        mem_mb=lambda wc: 2000 + CVX["thm22"]["n"] * CVX["thm22"]["P"] // 10,
+        runtime=60,
+    script:
+        "../scripts/convex.py"
+
+
+rule convex_exact2d:
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/exact2d-certificate.json",
+        network="results/convex/{dataset}/exact2d-network.npz",
+        grid="results/convex/{dataset}/exact2d-grid.npz",
+    params:
+        classes=CVX["classes"],
+        solver=CVX["solver"],
+        settings=CVX["exact2d"],
+    log:
+        "logs/convex/{dataset}-exact2d.log",
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../scripts/convex.py"
+
+
+rule convex_g1:
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/g1-certificate.json",
+        network="results/convex/{dataset}/g1-network.npz",
+    params:
+        classes=CVX["classes"],
+        solver=CVX["solver"],
+        settings=CVX["g1"],
+    log:
+        "logs/convex/{dataset}-g1.log",
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../scripts/convex.py"
+
+
+rule stage_convex:
+    # target of the DVC stage `convex` (dvc.yaml)
+    input:
+        convex_certificates(),
+    localrule: True
