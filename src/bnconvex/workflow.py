@@ -25,3 +25,17 @@ def setup_log(path) -> logging.Logger:
 
     sys.excepthook = hook
     return log
+
+
+def choose_device(log: logging.Logger) -> str:
+    """"cuda" when torch sees a GPU, else "cpu" with a log line saying so (and what SLURM granted)."""
+    import os
+
+    import torch
+
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if torch.cuda.is_available():
+        log.info("device: cuda (%s), CUDA_VISIBLE_DEVICES=%s", torch.cuda.get_device_name(0), visible)
+        return "cuda"
+    log.info("device: no usable GPU (CUDA_VISIBLE_DEVICES=%s); falling back to CPU", visible)
+    return "cpu"

@@ -15,8 +15,10 @@ rule closed_form:
         subset_seed=CF["subset_seed"],
     log:
         "logs/closed_form/{dataset}-thm{theorem}.log",
+    benchmark:
+        "results/benchmarks/jobs/closed_form/{dataset}-thm{theorem}.tsv"
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (CF["n"], CF["n"])),
         runtime=10,
     script:
         "../scripts/closed_form.py"
@@ -47,8 +49,15 @@ rule fig4:
     threads: 2
     log:
         "logs/closed_form/{dataset}-fig4.log",
+    benchmark:
+        "results/benchmarks/jobs/fig4/{dataset}.tsv"
     resources:
-        mem_mb=4000,
-        runtime=lambda wc: 10 + CF["fig4"]["trials"] * CF["fig4"]["steps"] // 100,
+        gpu=1,  # GD training: on a GPU when there is one, else on the CPU (logged)
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (data_shape(wc.dataset)[1], CF["fig4"]["m1"]),
+                                 (CF["n"], CF["fig4"]["m1"]), copies=6),
+        # ~6·n·d·m1 flops per step, at a conservative 3e11 flop/s of a GPU in float32 (measured on 2 CPU
+        # cores: ~1e11); docs/scaling.md
+        runtime=lambda wc: 10 + int(CF["fig4"]["trials"] * CF["fig4"]["steps"] * 6 * CF["n"]
+                                    * data_shape(wc.dataset)[1] * CF["fig4"]["m1"] / 3e11 / 60),
     script:
         "../scripts/fig4.py"

@@ -57,3 +57,23 @@ def fig4_outputs():
 def convex_certificates():
     ds = config["convex"]["dataset"]
     return [f"results/convex/{ds}/{name}-certificate.json" for name in ("thm2.2", "exact2d", "g1")]
+
+
+# ---- resources: scaled from the config, so cluster requests follow the problem size ----
+# (samples, features, classes) of each source's full training set
+SOURCE_SHAPES = {"digits": (1347, 64, 10), "cifar10": (50000, 3072, 10), "cifar100": (50000, 3072, 100),
+                 "cnae9": (900, 856, 9)}
+
+
+def data_shape(dataset):
+    """(n_train, d) of a prepared data set, estimated from the config before it exists."""
+    spec = config["data"][dataset]
+    n_all, d, C_all = SOURCE_SHAPES[spec["source"]]
+    C = len(spec["classes"]) if spec.get("classes") else C_all
+    per_class = spec.get("per_class_train") or n_all // C_all
+    return per_class * C, d
+
+
+def mem_mb(*arrays, copies=4, base=1500):
+    """Memory for float64 arrays of the given (rows, cols) shapes, with working copies, in MB."""
+    return int(base + copies * sum(8 * r * c for r, c in arrays) / 2**20)

@@ -14,9 +14,12 @@ rule convex_thm22:
         settings=CVX["thm22"],
     log:
         "logs/convex/{dataset}-thm2.2.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-thm2.2.tsv"
     resources:
-        mem_mb=lambda wc: 2000 + CVX["thm22"]["n"] * CVX["thm22"]["P"] // 10,
-        runtime=60,
+        # CVXPY's model holds ~n·P·(r+1) nonzeros several times over; Clarabel factors it
+        mem_mb=lambda wc: mem_mb((CVX["thm22"]["n"] * CVX["thm22"]["P"], min(CVX["thm22"]["n"], data_shape(wc.dataset)[1]) + 1), copies=20),
+        runtime=lambda wc: 10 + CVX["thm22"]["n"] * CVX["thm22"]["P"] // 200,
     script:
         "../scripts/convex.py"
 
@@ -34,6 +37,8 @@ rule convex_exact2d:
         settings=CVX["exact2d"],
     log:
         "logs/convex/{dataset}-exact2d.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-exact2d.tsv"
     resources:
         mem_mb=4000,
         runtime=60,
@@ -53,6 +58,8 @@ rule convex_g1:
         settings=CVX["g1"],
     log:
         "logs/convex/{dataset}-g1.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-g1.tsv"
     resources:
         mem_mb=4000,
         runtime=60,

@@ -10,6 +10,8 @@ rule fetch:
         known_hash=lambda wc: source_setting(wc.source, "known_hash"),
     log:
         "logs/data/fetch_{source}_{filename}.log",
+    benchmark:
+        "results/benchmarks/jobs/fetch/{source}_{filename}.tsv"
     resources:
         mem_mb=1000,
         runtime=60,
@@ -31,8 +33,11 @@ rule prepare_data:
         note=lambda wc: SOURCES_CFG.get(source_of(wc.dataset), {}).get("note"),
     log:
         "logs/data/prepare_{dataset}.log",
+    benchmark:
+        "results/benchmarks/jobs/prepare_data/{dataset}.tsv"
     resources:
-        mem_mb=8000,
+        # the whole raw source is decoded before subsetting
+        mem_mb=lambda wc: mem_mb(SOURCE_SHAPES[source_of(wc.dataset)][:2], copies=3),
         runtime=30,
     script:
         "../scripts/prepare_data.py"

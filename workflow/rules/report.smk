@@ -19,6 +19,8 @@ rule report_study:
         gap_tolerance=config["report"]["gap_tolerance"],
     log:
         "logs/report/study.log",
+    benchmark:
+        "results/benchmarks/jobs/report/study.tsv"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -38,6 +40,8 @@ rule report_fig4:
         fig4_pdf="results/figures/fig4.pdf",
     log:
         "logs/report/fig4.log",
+    benchmark:
+        "results/benchmarks/jobs/report/fig4.tsv"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -59,6 +63,8 @@ rule report_convex:
         exact2d_pdf="results/figures/exact2d.pdf",
     log:
         "logs/report/convex.log",
+    benchmark:
+        "results/benchmarks/jobs/report/convex.tsv"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -78,6 +84,9 @@ rule report_index:
     log:
         "logs/report/index.log",
     localrule: True
+    resources:
+        mem_mb=500,
+        runtime=5,
     script:
         "../scripts/report_index.py"
 

@@ -11,9 +11,13 @@ rule spectral:
         variance_fraction=config["spectral"]["variance_fraction"],
     log:
         "logs/spectral/{dataset}.log",
+    benchmark:
+        "results/benchmarks/jobs/spectral/{dataset}.tsv"
+    threads: 2
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), copies=6),
+        # a full SVD costs ~ n·d·min(n, d) flops; 1 GFLOP/s per thread is conservative
+        runtime=lambda wc: 5 + int(data_shape(wc.dataset)[0] * data_shape(wc.dataset)[1] ** 2 / 60e9),
     script:
         "../scripts/spectral.py"
 

@@ -40,11 +40,12 @@ def _optimizer(params, settings: GDSettings):
     raise ValueError(f"closed_form.fig4.optimizer must be 'gd' or 'adam', got {settings.optimizer!r}")
 
 
-def gd_trial(X: np.ndarray, Y: np.ndarray, beta: float, settings: GDSettings, seed: int):
-    """One GD trial from a random start (seeded). Returns (network, curve DataFrame, wall time)."""
+def gd_trial(X: np.ndarray, Y: np.ndarray, beta: float, settings: GDSettings, seed: int, device: str = "cpu"):
+    """One GD trial from a random start (seeded; the start is drawn on the CPU, so it is the same on any
+    device). Returns (network, curve DataFrame, wall time)."""
     dtype = getattr(torch, settings.dtype)
-    Xt, Yt = torch.as_tensor(X, dtype=dtype), torch.as_tensor(Y, dtype=dtype)
-    net = BNReLUNet.random(X.shape[1], settings.m1, Y.shape[1], seed=seed, dtype=dtype)
+    Xt, Yt = torch.as_tensor(X, dtype=dtype, device=device), torch.as_tensor(Y, dtype=dtype, device=device)
+    net = BNReLUNet.random(X.shape[1], settings.m1, Y.shape[1], seed=seed, dtype=dtype).to(device)
     opt = _optimizer(net.parameters(), settings)
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=settings.patience)
     rows = []
@@ -52,7 +53,7 @@ def gd_trial(X: np.ndarray, Y: np.ndarray, beta: float, settings: GDSettings, se
     for step in range(settings.steps + 1):
         opt.zero_grad()
         obj = net.objective(Xt, Yt, beta)
-        rows.append((step, time.perf_counter() - t0, obj.item()))
+        rows.append((step, time.perf_counter() - t0, obj.item()))  # .item() synchronizes a GPU
         elapsed = time.perf_counter() - t0
         if step == settings.steps or (settings.time_budget_s and elapsed > settings.time_budget_s):
             break
@@ -64,7 +65,8 @@ def gd_trial(X: np.ndarray, Y: np.ndarray, beta: float, settings: GDSettings, se
     return net.to_network(), curve, wall
 
 
-def run_fig4(X, y, X_test, y_test, beta: float, settings: GDSettings, trials: int, seed: int = 0):
+def run_fig4(X, y, X_test, y_test, beta: float, settings: GDSettings, trials: int, seed: int = 0,
+             device: str = "cpu"):
     """Closed form vs ``trials`` GD runs on (X, one-hot y). Returns (summary dict, curves DataFrame).
 
     The objectives of the GD networks are re-evaluated in float64 on the final weights. A GD objective
@@ -89,12 +91,13 @@ def run_fig4(X, y, X_test, y_test, beta: float, settings: GDSettings, trials: in
             "train_acc": float(np.mean(cf.network.predict(X, ref=X) == y)),
             "test_acc": float(np.mean(cf.network.predict(X_test, ref=X) == y_test)),
         },
+        "device": device,
         "gd": {"optimizer": settings.optimizer, "lr": settings.lr, "steps": settings.steps,
                "time_budget_s": settings.time_budget_s, "dtype": settings.dtype, "trials": []},
     }
     curves = []
     for trial in range(trials):
-        net, curve, wall = gd_trial(X, Y, beta, settings, seed=seed + trial)
+        net, curve, wall = gd_trial(X, Y, beta, settings, seed=seed + trial, device=device)
         final = net.objective(X, Y, beta)
         best = float(curve["objective"].min())
         if min(final, best) < p_star * (1 - 1e-6):
