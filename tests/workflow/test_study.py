@@ -1,6 +1,7 @@
 """End-to-end runs of the Snakemake DAG on config/test.yaml, asserting on the outputs."""
 
 import json
+import re
 import time
 
 import numpy as np
@@ -12,6 +13,7 @@ from bnconvex.data import load_prepared, select_classes
 from bnconvex.network import BNNetwork
 
 pytestmark = pytest.mark.slow
+GPU_RULES = {"fig4"}  # jobs that train with torch; CVXPY and numpy jobs stay on the CPU
 
 
 def test_certificate_is_tight_and_recomputes_from_the_artifacts(study_run):
@@ -121,3 +123,24 @@ def test_convex_jobs_are_certified_and_reconstructed(study_run):
     net = BNNetwork.from_npz(study_run / "results/convex/digits/exact2d-network.npz")
     assert net.objective(X2, y, exact["beta"]) == pytest.approx(exact["primal_network"], rel=1e-10)
     assert 'href="convex.html"' in (study_run / "results/report/index.html").read_text()
+
+
+def test_paper_config_plans_the_full_dag_quickly_and_gpu_jobs_ask_for_a_gpu(tmp_path):
+    work = copy_project(tmp_path)
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        out = snakemake("-n", "--configfile", "config/paper.yaml", cwd=work).stdout
+        best = min(best, time.perf_counter() - t0)
+    assert best < 3.0, f"snakemake -n on config/paper.yaml took {best:.2f} s"
+    jobs = re.findall(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", out, flags=re.S | re.M)
+    assert {"fetch", "prepare_data", "spectral", "closed_form", "fig4", "convex_thm22"} <= {r for r, _ in jobs}
+    for rule, body in jobs:
+        resources = re.search(r"resources: (.*)", body).group(1)
+        assert ("gpu=1" in resources) == (rule in GPU_RULES), f"{rule}: {resources}"
+        if rule != "all" and not rule.startswith("stage_"):
+            assert "mem_mb=" in resources and "runtime=" in resources, f"{rule}: {resources}"
+    # resources follow the config: the paper-scale fig4 job asks for far more time than the test one
+    runtime = lambda text: int(re.search(r"rule fig4:.*?runtime=(\d+)", text, re.S).group(1))
+    small = snakemake("-n", "--configfile", "config/test.yaml", cwd=work).stdout
+    assert runtime(out) > 10 * runtime(small)
