@@ -262,6 +262,11 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
     if y.ndim != 1:
         raise ValueError("Thm G.1 is implemented for scalar output (1-D y)")
     D = np.asarray(patterns, bool)
+    # w matters only through X w, so solve in the row space of X (d → rank X ≤ n variables per block):
+    # exact, and far better conditioned when d ≫ n
+    _, sx, Vxt = np.linalg.svd(X, full_matrices=False)
+    Vx = Vxt[: int(np.sum(sx > max(X.shape) * np.finfo(float).eps * sx[0]))].T
+    X_full, X = X, X @ Vx
     n, d = X.shape
     P = D.shape[1]
     _size_check(n, P, 1, d + 1)
@@ -298,12 +303,13 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
             blocks.append((s_i, w, sgn))
     primal_convex = losses.value("squared", yhat, y) + beta * reg_val
     net = _reconstruct_g1(blocks, d, dust)
+    net = BNNetwork(Vx @ net.W1, net.gamma, net.alpha, net.W2, bn_after_relu=True)  # back to R^d
     dual = cons[0].dual_value
     candidates = [yhat - y] + ([np.asarray(dual, float), -np.asarray(dual, float)] if dual is not None else [])
     t0 = time.perf_counter()
     lb = lower_bound("squared", candidates, y, beta, PatternSystem(per_pattern=per_pattern))
-    cert = _certificate("G.1", X, y, beta, "squared", P, patterns_complete, solver, status, primal_convex,
-                        network_objective(net, X, y, beta, "squared"), lb, max(violation, 0.0), t_solve,
+    cert = _certificate("G.1", X_full, y, beta, "squared", P, patterns_complete, solver, status, primal_convex,
+                        network_objective(net, X_full, y, beta, "squared"), lb, max(violation, 0.0), t_solve,
                         time.perf_counter() - t0, net.width)
     return ConvexResult(net, cert, None, None, D)
 
