@@ -55,7 +55,8 @@ def test_report_exists_and_links_the_study_page(study_run):
 def test_every_rule_wrote_its_log_and_rerun_does_nothing(study_run):
     for log in ("data/prepare_digits.log", "spectral/digits.log", "closed_form/digits-thm2.4.log",
                 "closed_form/digits-fig4.log", "convex/digits-thm2.2.log", "convex/digits-exact2d.log",
-                "convex/digits-g1.log", "report/study.log", "report/fig4.log", "report/convex.log",
+                "convex/digits-g1.log", "convex/digits-cnn.log", "report/study.log", "report/fig4.log",
+                "report/convex.log",
                 "report/index.log"):
         assert (study_run / "logs" / log).exists(), log
     out = snakemake("-n", "--configfile", "config/test.yaml", cwd=study_run)
@@ -108,7 +109,7 @@ def test_fig4_job_compares_gd_with_the_certified_optimum(study_run):
 
 def test_convex_jobs_are_certified_and_reconstructed(study_run):
     cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["convex"]
-    for name in ("thm2.2", "exact2d", "g1"):
+    for name in ("thm2.2", "exact2d", "g1", "cnn"):
         cert = json.loads((study_run / f"results/convex/digits/{name}-certificate.json").read_text())
         assert cert["status"] == "optimal" and cert["valid"]
         assert cert["rel_gap"] <= 1e-6, name
@@ -134,7 +135,8 @@ def test_paper_config_plans_the_full_dag_quickly_and_gpu_jobs_ask_for_a_gpu(tmp_
         best = min(best, time.perf_counter() - t0)
     assert best < 3.0, f"snakemake -n on config/paper.yaml took {best:.2f} s"
     jobs = re.findall(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", out, flags=re.S | re.M)
-    assert {"fetch", "prepare_data", "spectral", "closed_form", "fig4", "convex_thm22"} <= {r for r, _ in jobs}
+    planned = {r for r, _ in jobs}
+    assert {"fetch", "prepare_data", "spectral", "closed_form", "fig4", "convex_thm22", "convex_cnn"} <= planned
     for rule, body in jobs:
         resources = re.search(r"resources: (.*)", body).group(1)
         assert ("gpu=1" in resources) == (rule in GPU_RULES), f"{rule}: {resources}"

@@ -55,8 +55,12 @@ def fig4_outputs():
 
 
 def convex_certificates():
+    """thm2.2, exact2d, g1, and cnn when the data are images (Thm 3.1 needs patches)."""
     ds = config["convex"]["dataset"]
-    return [f"results/convex/{ds}/{name}-certificate.json" for name in ("thm2.2", "exact2d", "g1")]
+    names = ["thm2.2", "exact2d", "g1"]
+    if get_source(source_of(ds)).image_shape:
+        names.append("cnn")
+    return [f"results/convex/{ds}/{name}-certificate.json" for name in names]
 
 
 # ---- resources: scaled from the config, so cluster requests follow the problem size ----

@@ -67,6 +67,28 @@ rule convex_g1:
         "../scripts/convex.py"
 
 
+rule convex_cnn:
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/cnn-certificate.json",
+        network="results/convex/{dataset}/cnn-network.npz",
+    params:
+        classes=CVX["classes"],
+        solver=CVX["solver"],
+        settings=CVX["cnn"],
+        image_shape=lambda wc: get_source(source_of(wc.dataset)).image_shape,
+    log:
+        "logs/convex/{dataset}-cnn.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-cnn.tsv"
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    script:
+        "../scripts/convex.py"
+
+
 rule stage_convex:
     # target of the DVC stage `convex` (dvc.yaml)
     input:

@@ -55,6 +55,7 @@ rule report_convex:
         thm22=convex_certificates()[0],
         exact2d=convex_certificates()[1],
         g1=convex_certificates()[2],
+        cnn=convex_certificates()[3:],
         grid=convex_certificates()[1].replace("certificate.json", "grid.npz"),
     output:
         ipynb="results/report/convex.ipynb",

@@ -15,10 +15,14 @@ if snakemake.rule == "convex_thm22":
 elif snakemake.rule == "convex_exact2d":
     res, X2, grid = convex_jobs.exact_2d(X, y, s["beta"], solver=p.solver)
     save_npz(out.grid, X2=X2, y=y, **grid)
+elif snakemake.rule == "convex_cnn":
+    res = convex_jobs.cnn_sampled(X, y, p.image_shape, s["kernel"], s["stride"], s["padding"], s["beta"], s["P"],
+                                  s["seed"], p.solver)
 else:
     res = convex_jobs.g1_sampled(X, y, s["beta"], s["P"], s["seed"], p.solver)
 cert = {**res.certificate, "dataset": snakemake.wildcards.dataset, "classes": list(p.classes), "seed": s["seed"]}
-save_npz(out.network, **res.network.to_dict())
+net = res.network
+save_npz(out.network, **{k: getattr(net, k) for k in ("W1", "Z", "gamma", "alpha", "W2") if hasattr(net, k)})
 save_json(out.certificate, cert)
 log.info("certificate: %s", cert)
 if not cert["valid"]:

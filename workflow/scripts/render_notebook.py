@@ -8,7 +8,15 @@ from bnconvex.workflow import setup_log
 
 log = setup_log(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output
-parameters = {k: str(Path(v).resolve()) for k, v in inp.items() if k != "notebook"}
+
+
+def one_path(v):
+    """A named input as one absolute path; an empty one (an optional page section) as None."""
+    v = [v] if isinstance(v, str) else list(v)
+    return str(Path(v[0]).resolve()) if v else None
+
+
+parameters = {k: one_path(v) for k, v in inp.items() if k != "notebook"}
 parameters |= {k: str(Path(v).resolve()) for k, v in out.items() if k not in ("ipynb", "html")}
 parameters |= dict(snakemake.params.items())
 log.info("parameters: %s", parameters)

@@ -37,17 +37,18 @@ class Source:
     pixel_max: float | None = None
     class_names: tuple[str, ...] | None = None
     reference: str = ""
+    image_shape: tuple[int, int, int] | None = None  # (channels, H, W) of a flattened row, CHW order
 
 
 SOURCES = {
     "digits": Source("digits", None, None, "embedded", 16.0, tuple(str(c) for c in range(10)),
-                     "scikit-learn's copy of the UCI optical digits test set (1797 × 64)"),
+                     "scikit-learn's copy of the UCI optical digits test set (1797 × 64)", (1, 8, 8)),
     "cifar10": Source("cifar10", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                       "md5:c58f30108f718f92721af3b95e74349a", "cifar-python", 255.0, CIFAR10_CLASSES,
-                      "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html"),
+                      "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html", (3, 32, 32)),
     "cifar100": Source("cifar100", "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
                        "md5:eb9058c3a382ffc7106e4002c42a8d85", "cifar-python", 255.0, None,
-                       "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html"),
+                       "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html", (3, 32, 32)),
     "cnae9": Source("cnae9", "https://archive.ics.uci.edu/ml/machine-learning-databases/00233/CNAE-9.data",
                     None, "cnae9-csv", None, tuple(str(c) for c in range(1, 10)),
                     "Ciarelli and Oliveira, UCI ML repository dataset 233 (CC BY 4.0)"),

@@ -47,3 +47,14 @@ def exact_2d(X, y, beta: float, grid_size: int = 80, solver: str = "clarabel"):
 def g1_sampled(X, y, beta: float, P: int, seed: int, solver: str = "clarabel"):
     """Thm G.1 (BN after ReLU) over P sampled no-bias patterns ``1[Xw ≥ 0]``."""
     return solve_g1(X, y, beta, no_bias_patterns(X, P, seed), solver=solver)
+
+
+def cnn_sampled(X, y, image_shape, kernel: int, stride: int, padding: int, beta: float, P: int, seed: int,
+                solver: str = "clarabel"):
+    """Thm 3.1 (CNN, channel-wise BN) on flattened images X (n×c·H·W, CHW order) over P sampled patterns."""
+    from bnconvex.convex.cnn import extract_patches, solve_cnn
+
+    if image_shape is None:
+        raise ValueError("the CNN program needs image data; this data set's source has no image shape")
+    images = np.asarray(X, float).reshape(len(X), *image_shape)
+    return solve_cnn(extract_patches(images, kernel, stride, padding), y, beta, P=P, seed=seed, solver=solver)
