@@ -55,9 +55,9 @@ rule fig4:
         gpu=1,  # GD training: on a GPU when there is one, else on the CPU (logged)
         mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (data_shape(wc.dataset)[1], CF["fig4"]["m1"]),
                                  (CF["n"], CF["fig4"]["m1"]), copies=6),
-        # ~6·n·d·m1 flops per step, at a conservative 3e11 flop/s of a GPU in float32 (measured on 2 CPU
-        # cores: ~1e11); docs/scaling.md
+        # ~6·n·d·m1 flops per step; measured 2.8e11 flop/s in float32 on 2 CPU cores, and a GPU does tens of
+        # times more: 3e12 flop/s is a conservative GPU rate (docs/scaling.md)
         runtime=lambda wc: 10 + int(CF["fig4"]["trials"] * CF["fig4"]["steps"] * 6 * CF["n"]
-                                    * data_shape(wc.dataset)[1] * CF["fig4"]["m1"] / 3e11 / 60),
+                                    * data_shape(wc.dataset)[1] * CF["fig4"]["m1"] / 3e12 / 60),
     script:
         "../scripts/fig4.py"
