@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,slurm]'
 	touch $(STAMP)
 
 install: $(STAMP)
