@@ -142,7 +142,7 @@ def test_paper_config_plans_the_full_dag_quickly_and_gpu_jobs_ask_for_a_gpu(tmp_
         assert ("gpu=1" in resources) == (rule in GPU_RULES), f"{rule}: {resources}"
         if rule != "all" and not rule.startswith("stage_"):
             assert "mem_mb=" in resources and "runtime=" in resources, f"{rule}: {resources}"
-    # resources follow the config: the paper-scale fig4 job asks for far more time than the test one
+    # resources follow the config: the paper-scale fig4 job asks for more time than the test one (10 min floor)
     runtime = lambda text: int(re.search(r"rule fig4:.*?runtime=(\d+)", text, re.S).group(1))
     small = snakemake("-n", "--configfile", "config/test.yaml", cwd=work).stdout
-    assert runtime(out) > 10 * runtime(small)
+    assert runtime(out) > 3 * runtime(small)
