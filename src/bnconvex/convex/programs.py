@@ -20,8 +20,8 @@ import numpy as np
 from bnconvex.convex import losses
 from bnconvex.convex.certificate import PatternSystem, lower_bound
 from bnconvex.convex.patterns import count_patterns, exact_patterns, sampled_patterns
-from bnconvex.convex.reconstruct import reconstruct
-from bnconvex.linalg import center, compact_svd
+from bnconvex.convex.reconstruct import reconstruct, reconstruct_bn_after_relu
+from bnconvex.linalg import compact_svd
 from bnconvex.network import BNNetwork
 
 SOLVERS = ("clarabel", "scs")
@@ -146,9 +146,9 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     reg_val = np.linalg.norm(S_val, axis=1).sum() + np.linalg.norm(Sn_val, axis=1).sum()
     primal_convex = losses.value(loss, yhat, y) + beta * float(reg_val)
     violation = max(float(np.max(-(sign * (Up @ V)))) for V in [*S_val, *Sn_val])
-    blocks = [(S_val[c][:, i], 1.0, c, 0) for c in range(C) for i in range(P)]
-    blocks += [(Sn_val[c][:, i], -1.0, c, 0) for c in range(C) for i in range(P)]
-    net = reconstruct(blocks, [(svd.V, svd.Sigma)], C, dust)
+    blocks = [(S_val[c][:, i], 1.0, c) for c in range(C) for i in range(P)]
+    blocks += [(Sn_val[c][:, i], -1.0, c) for c in range(C) for i in range(P)]
+    net = reconstruct(blocks, svd.V, svd.Sigma, C, dust)
 
     dual = cons[0].dual_value
     candidates = [losses.gradient(loss, yhat, y)]
@@ -270,12 +270,11 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
     n, d = X.shape
     P = D.shape[1]
     _size_check(n, P, 1, d + 1)
-    per_pattern, bases = [], []
+    per_pattern = []
     for i in range(P):
         svd_i = compact_svd(D[:, i, None] * X)  # Pc D_i X = U_i Σ_i V_iᵀ
         M_i = (svd_i.V * svd_i.Sigma).T  # Σ_i V_iᵀ, r_i×d
         per_pattern.append((svd_i.U_prime, np.where(D[:, i, None], X, -X), M_i))
-        bases.append((svd_i.V, svd_i.Sigma))
     W, Wn = cp.Variable((d, P)), cp.Variable((d, P))
     a, an = cp.Variable(P), cp.Variable(P)
     fit, reg, cons = 0, 0, []
@@ -302,7 +301,7 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
             violation = max(violation, float(np.max(-(B_i @ w))))
             blocks.append((s_i, w, sgn))
     primal_convex = losses.value("squared", yhat, y) + beta * reg_val
-    net = _reconstruct_g1(blocks, d, dust)
+    net = reconstruct_bn_after_relu(blocks, d, dust)
     net = BNNetwork(Vx @ net.W1, net.gamma, net.alpha, net.W2, bn_after_relu=True)  # back to R^d
     dual = cons[0].dual_value
     candidates = [yhat - y] + ([np.asarray(dual, float), -np.asarray(dual, float)] if dual is not None else [])
@@ -314,17 +313,5 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
     return ConvexResult(net, cert, None, None, D)
 
 
-def _reconstruct_g1(blocks, d: int, dust: float) -> BNNetwork:
-    """BN after ReLU: neuron ``w1 = w_i``, ``[γ; α] = [‖Σ_i V_iᵀ w_i‖; a_i]/‖s_i‖``, ``w2 = ±‖s_i‖``."""
-    norms = np.array([np.linalg.norm(s) for s, _, _ in blocks])
-    keep = np.flatnonzero(norms > dust * norms.max()) if norms.max() > 0 else np.zeros(0, int)
-    W1, gamma, alpha, W2 = np.zeros((d, keep.size)), np.zeros(keep.size), np.zeros(keep.size), np.zeros((keep.size, 1))
-    for j, k in enumerate(keep):
-        s, w, sgn = blocks[k]
-        W1[:, j] = w
-        gamma[j], alpha[j], W2[j, 0] = np.linalg.norm(s[:-1]) / norms[k], s[-1] / norms[k], sgn * norms[k]
-    return BNNetwork(W1, gamma, alpha, W2, bn_after_relu=True).rescaled()
-
-
 __all__ = ["ConvexResult", "solve", "solve_g1", "vector_sandwich", "relaxation_lower_bound", "network_objective",
-           "default_patterns", "center"]
+           "default_patterns"]

@@ -13,22 +13,34 @@ import numpy as np
 from bnconvex.network import BNNetwork
 
 
-def reconstruct(blocks: list, bases: list, C: int, dust: float = 1e-6, bn_after_relu: bool = False) -> BNNetwork:
-    """Network from ``blocks`` = [(s (r_i+1,), sign ±1, output column c, basis index i), ...].
+def _kept(norms: np.ndarray, dust: float) -> np.ndarray:
+    """Indices of blocks above ``dust · max‖s‖`` (interior-point solvers leave tiny nonzeros)."""
+    return np.flatnonzero(norms > dust * norms.max()) if norms.size and norms.max() > 0 else np.zeros(0, int)
 
-    ``bases[i] = (V_i, Σ_i)``: right singular vectors (d×r_i) and singular values (r_i,) of the centered data
-    the first layer acts on (one basis for BN before ReLU; one per pattern for BN after ReLU, Thm G.1).
-    Blocks with ``‖s‖ ≤ dust · max ‖s‖`` are dropped (interior-point solvers leave tiny nonzeros).
-    """
+
+def reconstruct(blocks: list, V: np.ndarray, Sigma: np.ndarray, C: int, dust: float = 1e-8) -> BNNetwork:
+    """Network from ``blocks`` = [(s (r+1,), sign ±1, output column c), ...], with the right singular
+    vectors V (d×r) and singular values Sigma (r,) of the centered data (BN before ReLU)."""
     norms = np.array([np.linalg.norm(b[0]) for b in blocks])
-    top = norms.max() if norms.size else 0.0
-    keep = np.flatnonzero(norms > dust * top) if top > 0 else np.zeros(0, int)
-    d, m = bases[0][0].shape[0], keep.size
-    W1, gamma, alpha, W2 = np.zeros((d, m)), np.zeros(m), np.zeros(m), np.zeros((m, C))
+    keep = _kept(norms, dust)
+    W1, gamma, alpha, W2 = np.zeros((V.shape[0], keep.size)), np.zeros(keep.size), np.zeros(keep.size), np.zeros(
+        (keep.size, C))
     for j, k in enumerate(keep):
-        s, sign, c, i = blocks[k]
-        V_i, Sigma_i = bases[i]
-        W1[:, j] = V_i @ (s[:-1] / Sigma_i)
+        s, sign, c = blocks[k]
+        W1[:, j] = V @ (s[:-1] / Sigma)
         gamma[j], alpha[j] = np.linalg.norm(s[:-1]) / norms[k], s[-1] / norms[k]
         W2[j, c] = sign * norms[k]
-    return BNNetwork(W1, gamma, alpha, W2, bn_after_relu).rescaled()
+    return BNNetwork(W1, gamma, alpha, W2).rescaled()
+
+
+def reconstruct_bn_after_relu(blocks: list, d: int, dust: float = 1e-8) -> BNNetwork:
+    """Thm G.1: blocks [(s_i = [Σ_i V_iᵀ w_i; a_i], w_i, sign)] give ``w1 = w_i``,
+    ``[γ; α] = [‖Σ_i V_iᵀ w_i‖; a_i]/‖s_i‖``, ``w2 = ±‖s_i‖``, with BN after the ReLU."""
+    norms = np.array([np.linalg.norm(b[0]) for b in blocks])
+    keep = _kept(norms, dust)
+    W1, gamma, alpha, W2 = np.zeros((d, keep.size)), np.zeros(keep.size), np.zeros(keep.size), np.zeros((keep.size, 1))
+    for j, k in enumerate(keep):
+        s, w, sign = blocks[k]
+        W1[:, j] = w
+        gamma[j], alpha[j], W2[j, 0] = np.linalg.norm(s[:-1]) / norms[k], s[-1] / norms[k], sign * norms[k]
+    return BNNetwork(W1, gamma, alpha, W2, bn_after_relu=True).rescaled()
