@@ -11,8 +11,6 @@ for _name in DATASETS:
 for _key, _section in (("closed_form", config["closed_form"]), ("convex", config["convex"])):
     if _section["dataset"] not in DATASETS:
         raise ValueError(f"config: {_key}.dataset {_section['dataset']!r} is not listed in datasets {DATASETS}")
-if CF["dataset"] not in DATASETS:
-    raise ValueError(f"config: closed_form.dataset {CF['dataset']!r} is not listed in datasets {DATASETS}")
 
 
 wildcard_constraints:
