@@ -24,7 +24,7 @@ from bnconvex.convex.reconstruct import reconstruct, reconstruct_bn_after_relu
 from bnconvex.linalg import compact_svd
 from bnconvex.network import BNNetwork
 
-SOLVERS = ("clarabel", "scs")
+SOLVERS = ("clarabel", "scs")  # CVXPY's open solvers; "bnconvex" is our own (squared loss)
 MAX_ENTRIES = 5e7  # n·P·C·(r+1) above which CVXPY's dense model does not fit a node's memory
 
 
@@ -106,7 +106,6 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     ``patterns_complete``, ``solver``, ``status``, ``valid`` and ``time_s``. A status other than
     "optimal" raises a RuntimeError.
     """
-    import cvxpy as cp
 
     X = np.asarray(X, float)
     y = np.asarray(y, float)
@@ -126,21 +125,10 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
 
     Dm = D.astype(float)
     sign = 2 * Dm - 1
-    S = [cp.Variable((r1, P)) for _ in range(C)]
-    Sn = [cp.Variable((r1, P)) for _ in range(C)]
-    cols = [cp.sum(cp.multiply(Dm, Up @ (S[c] - Sn[c])), axis=1) for c in range(C)]
-    u = cp.Variable(n) if C == 1 and y.ndim == 1 else cp.Variable((n, C))
-    fit = cols[0] if u.ndim == 1 else cp.vstack(cols).T
-    cons = [u == fit]
-    cons += [cp.multiply(sign, Up @ V) >= 0 for V in S + Sn]
-    reg = sum(cp.sum(cp.norm(V, 2, axis=0)) for V in S + Sn)
-    problem = cp.Problem(cp.Minimize(losses.cvxpy_expr(loss, u, y) + beta * reg), cons)
-    status, t_solve = _cvxpy_solve(problem, solver, **solver_options)
-    if status not in ("optimal", "optimal_inaccurate"):
-        raise RuntimeError(f"{solver} returned status {status!r} for the Thm 2.2/2.3 program")
-
-    S_val = np.stack([V.value for V in S])
-    Sn_val = np.stack([V.value for V in Sn])
+    if solver == "bnconvex":
+        S_val, Sn_val, status, t_solve, dual = _solve_own(Up, D, y, beta, loss, **solver_options)
+    else:
+        S_val, Sn_val, status, t_solve, dual = _solve_cvxpy(Up, Dm, y, beta, loss, solver, **solver_options)
     yhat = np.stack([(Dm * (Up @ (S_val[c] - Sn_val[c]))).sum(axis=1) for c in range(C)], axis=1)
     yhat = yhat[:, 0] if y.ndim == 1 else yhat
     reg_val = np.linalg.norm(S_val, axis=1).sum() + np.linalg.norm(Sn_val, axis=1).sum()
@@ -150,7 +138,6 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     blocks += [(Sn_val[c][:, i], -1.0, c) for c in range(C) for i in range(P)]
     net = reconstruct(blocks, svd.V, svd.Sigma, C, dust)
 
-    dual = cons[0].dual_value
     candidates = [losses.gradient(loss, yhat, y)]
     if dual is not None:
         candidates += [np.asarray(dual, float), -np.asarray(dual, float)]
@@ -162,6 +149,49 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
         time.perf_counter() - t0, net.width,
     )
     return ConvexResult(net, cert, S_val, Sn_val, D)
+
+
+def _solve_cvxpy(Up, Dm, y, beta, loss, solver, **solver_options):
+    """The Thm 2.2 / column-wise program in CVXPY. Returns (S, S', status, time, dual of u = ŷ)."""
+    import cvxpy as cp
+
+    (n, r1), P = Up.shape, Dm.shape[1]
+    C = 1 if y.ndim == 1 else y.shape[1]
+    sign = 2 * Dm - 1
+    S = [cp.Variable((r1, P)) for _ in range(C)]
+    Sn = [cp.Variable((r1, P)) for _ in range(C)]
+    cols = [cp.sum(cp.multiply(Dm, Up @ (S[c] - Sn[c])), axis=1) for c in range(C)]
+    u = cp.Variable(n) if y.ndim == 1 else cp.Variable((n, C))
+    fit = cols[0] if u.ndim == 1 else cp.vstack(cols).T
+    cons = [u == fit]
+    cons += [cp.multiply(sign, Up @ V) >= 0 for V in S + Sn]
+    reg = sum(cp.sum(cp.norm(V, 2, axis=0)) for V in S + Sn)
+    problem = cp.Problem(cp.Minimize(losses.cvxpy_expr(loss, u, y) + beta * reg), cons)
+    status, t_solve = _cvxpy_solve(problem, solver, **solver_options)
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise RuntimeError(f"{solver} returned status {status!r} for the Thm 2.2/2.3 program")
+    return np.stack([V.value for V in S]), np.stack([V.value for V in Sn]), status, t_solve, cons[0].dual_value
+
+
+def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, device=None, **options):
+    """Our ADMM, column by column (the column-wise program decouples). Returns as :func:`_solve_cvxpy`."""
+    import torch
+
+    from bnconvex.convex.solver import ADMM
+
+    if loss != "squared":
+        raise ValueError(f"solver 'bnconvex' handles the squared loss, not {loss!r}; use clarabel or scs")
+    Y = y[:, None] if y.ndim == 1 else y
+    S, Sn, t, ok = [], [], 0.0, True
+    for c in range(Y.shape[1]):
+        out = ADMM(Up, D, Y[:, c], beta, dtype=dtype or torch.float64, device=device).run(
+            tol=tol, time_limit_s=time_limit_s, **options)
+        Sc = out["S"].cpu().double().numpy()
+        S.append(Sc[0])
+        Sn.append(Sc[1])
+        t += out["time_s"]
+        ok &= out["converged"]
+    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, None
 
 
 def _certificate(program, X, y, beta, loss, P, complete, solver, status, primal_convex, primal_network, lb,
