@@ -1,11 +1,15 @@
 # bnconvex: the study of "Demystifying Batch Normalization in ReLU Networks" (Ergen et al., ICLR 2022).
-# Data flows one way: data -> spectral -> {closed_form, convex} -> report. Each stage is a file in workflow/rules/.
+# Data flows one way: data -> spectral -> {closed_form, convex, train} -> report. Each stage is a file in workflow/rules/.
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default config, unless --configfile names another: a study config is complete on its own (nested
+# sections such as train.figures would otherwise merge with the default's). --config overrides still apply.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -16,6 +20,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/spectral.smk"
 include: "workflow/rules/closed_form.smk"
 include: "workflow/rules/convex.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -26,5 +31,6 @@ rule all:
         closed_form_certificates(),
         fig4_outputs(),
         convex_certificates(),
+        train_outputs(),
         "results/report/index.html",
     default_target: True

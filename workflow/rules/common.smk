@@ -17,6 +17,8 @@ wildcard_constraints:
     dataset="[a-z][a-z0-9_]*",
     source="[a-z0-9]+",
     theorem="[0-9G]\\.[0-9]",
+    model="[a-z][a-z0-9_]*(-(bs[0-9]+|lr[0-9.e+-]+|k[0-9]+))?",
+    fig="fig[0-9]+",
 
 
 def source_of(dataset):
@@ -59,6 +61,28 @@ def convex_certificates():
     if get_source(source_of(ds)).image_shape:
         names.append("cnn")
     return [f"results/convex/{ds}/{name}-certificate.json" for name in names]
+
+
+def train_figures():
+    """{figure: dataset} of the training figures in the config (none when it has no train section)."""
+    train = config.get("train") or {}
+    return {fig: spec["dataset"] for fig, spec in train.get("figures", {}).items()}
+
+
+def train_outputs():
+    """Every training figure's table, and Thm 5.1's check."""
+    train = config.get("train") or {}
+    out = [f"results/train/{ds}/figures/{fig}.csv" for fig, ds in train_figures().items()]
+    if "thm51" in train:
+        out.append(f"results/train/{train['thm51']['dataset']}/thm51.json")
+    return out
+
+
+for _fig, _ds in train_figures().items():
+    if _ds not in DATASETS:
+        raise ValueError(f"config: train.figures.{_fig}.dataset {_ds!r} is not listed in datasets {DATASETS}")
+if "thm51" in (config.get("train") or {}) and config["train"]["thm51"]["dataset"] not in DATASETS:
+    raise ValueError(f"config: train.thm51.dataset {config['train']['thm51']['dataset']!r} is not in datasets")
 
 
 # ---- resources: scaled from the config, so cluster requests follow the problem size ----

@@ -1,0 +1,177 @@
+"""Training experiments of Sec. 5 and App. A: model specs, the cosine similarity (18), Thm 5.1's check.
+
+A *model spec* is a flat dict resolved from the config (``bnconvex.experiments.training.resolve_spec``):
+``arch`` (bn, nobn, whitened, convex), ``truncate`` (bool), ``k`` / ``variance_fraction`` (17), ``m1``, ``beta``,
+``rho``, ``seed`` (weights and patterns), ``dtype`` and the :class:`~bnconvex.train.TrainSettings` fields.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bnconvex.linalg import compact_svd, truncate
+from bnconvex.models import BNNet, ConvexNet, SpectralMap, WhitenedNet
+from bnconvex.train import TrainSettings
+
+ARCHS = ("bn", "nobn", "whitened", "convex")
+MODEL_KEYS = {"arch", "truncate", "k", "variance_fraction", "m1", "beta", "rho", "seed", "dtype"}
+SWEEP_KEYS = {"bs": ("batch_size", int), "lr": ("lr", float), "k": ("k", int)}
+_SWEEP = re.compile(r"^(?P<base>[a-z][a-z0-9_]*?)(?:-(?P<key>bs|lr|k)(?P<value>[0-9.e+-]+))?$")
+
+
+def resolve_spec(model: str, defaults: dict, models: dict, dataset_overrides: dict | None = None) -> dict:
+    """The spec of ``model``: ``defaults`` < ``dataset_overrides`` < ``models[base]`` < the sweep suffix.
+
+    Model names are a base name from ``models`` with an optional sweep point ``-bs<int>``, ``-lr<float>`` or
+    ``-k<int>`` (e.g. ``sgd-bs100``, ``convex_truncated-k200``), so every sweep point is its own job.
+    """
+    match = _SWEEP.match(model)
+    if not match or match["base"] not in models:
+        raise ValueError(f"unknown model {model!r}: expected one of {sorted(models)} with an optional "
+                         f"sweep suffix -bs<int>, -lr<float> or -k<int>")
+    spec = {**defaults, **(dataset_overrides or {}), **models[match["base"]]}
+    if match["key"]:
+        key, cast = SWEEP_KEYS[match["key"]]
+        spec[key] = cast(match["value"])
+        if key == "k":
+            spec["truncate"] = True
+    if spec["arch"] not in ARCHS:
+        raise ValueError(f"model {model!r}: arch must be one of {ARCHS}, got {spec['arch']!r}")
+    return spec
+
+
+def settings_of(spec: dict) -> TrainSettings:
+    fields = TrainSettings.__dataclass_fields__
+    return TrainSettings(**{key: spec[key] for key in fields if key in spec})
+
+
+def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Module, np.ndarray, SpectralMap | None]:
+    """(model, training inputs as trained on, spectral map) for a spec.
+
+    BN / no-BN models with ``truncate`` train on g(X) (17); whitened and convex models train on X through
+    their spectral map, truncated to k when ``truncate``. k is ``spec["k"]`` or by ``variance_fraction``.
+    """
+    dtype = getattr(torch, spec.get("dtype", "float32"))
+    n, d = X_train.shape
+    k, fraction = (spec.get("k"), spec.get("variance_fraction")) if spec.get("truncate") else (None, None)
+    arch, m1, beta, seed = spec["arch"], spec["m1"], spec["beta"], spec.get("seed", 0)
+    if arch in ("bn", "nobn"):
+        X_used = X_train
+        spectral = None
+        if spec.get("truncate"):
+            spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction)
+            X_used = truncate(X_train, spectral.k)
+        return BNNet(d, m1, C, n, beta, bn=arch == "bn", seed=seed, dtype=dtype), X_used, spectral
+    spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction)
+    if arch == "whitened":
+        return WhitenedNet(spectral, m1, C, beta, seed=seed, dtype=dtype), X_train, spectral
+    return ConvexNet(spectral, m1, C, beta, spec["rho"], seed=seed, dtype=dtype), X_train, spectral
+
+
+def direction_basis(model: torch.nn.Module, X_train: np.ndarray) -> np.ndarray:
+    """The basis of eq. (18): V (d×r) of Pc X for the BN models, the identity e_i for the whitened one."""
+    if isinstance(model, WhitenedNet):
+        return np.eye(model.q.shape[0])
+    return compact_svd(X_train).V
+
+
+def cosine_similarity(W: np.ndarray, W0: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Eq. (18) for every direction: ``d_i = (v_iᵀW)(v_iᵀW0)ᵀ / (‖v_iᵀW‖ ‖v_iᵀW0‖)``, i = 1..r.
+
+    W, W0: (d, m) hidden-layer weights; V: (d, r). Returns (r,); a direction where either projection is 0
+    gets 1 (nothing moved along it)."""
+    A, B = V.T @ W, V.T @ W0
+    num = np.sum(A * B, axis=1)
+    den = np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 1.0)
+
+
+class CosineRecorder:
+    """``on_epoch`` callback of :func:`bnconvex.train.train`: eq. (18) against the start, at every epoch."""
+
+    def __init__(self, V: np.ndarray):
+        self.V, self.W0, self.rows = V, None, []
+
+    def __call__(self, epoch: int, model: torch.nn.Module) -> None:
+        W = model.first_layer().detach().cpu().double().numpy()
+        if self.W0 is None:
+            self.W0 = W
+        self.rows.append(cosine_similarity(W, self.W0, self.V))
+
+    def array(self) -> np.ndarray:
+        """(epochs + 1, r)."""
+        return np.array(self.rows)
+
+
+def thm51_rel_error(X: np.ndarray, Y: np.ndarray, m1: int, beta: float, seed: int = 0) -> dict:
+    """Thm 5.1 at equal weights: ``Σ Vᵀ ∇_{w1} L = Σ² ∇_q L`` with ``q = Σ Vᵀ w1``, full-batch GD, float64.
+
+    Also checks that the two models agree in value and in the γ, α, W2 gradients. Returns relative errors.
+    """
+    n, _ = X.shape
+    Xt, Yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(Y, dtype=torch.float64)
+    spectral = SpectralMap.fit(X)
+    bn = BNNet(X.shape[1], m1, Y.shape[1], n, beta, seed=seed, dtype=torch.float64)
+    whitened = WhitenedNet(spectral, m1, Y.shape[1], beta, seed=seed, dtype=torch.float64)
+    obj_bn, obj_wh = bn.objective(Xt, Yt), whitened.objective(Xt, Yt)
+    obj_bn.backward()
+    obj_wh.backward()
+    Sigma, V = (torch.as_tensor(a) for a in (spectral.Sigma, spectral.V))
+    lhs = Sigma[:, None] * (V.T @ bn.W1.grad)
+    rhs = Sigma[:, None] ** 2 * whitened.q.grad
+    rel = lambda a, b: float((a - b).norm() / b.norm().clamp_min(1e-300))
+    return {
+        "rel_error": rel(lhs, rhs),
+        "objective_rel_diff": rel(obj_bn.detach(), obj_wh.detach()),
+        "gamma_grad_rel_diff": rel(bn.bn.gamma.grad, whitened.gamma.grad),
+        "alpha_grad_rel_diff": rel(bn.bn.alpha.grad, whitened.alpha.grad),
+        "W2_grad_rel_diff": rel(bn.W2.grad, whitened.W2.grad),
+        "n": n, "d": int(X.shape[1]), "r": spectral.k, "m1": m1, "beta": beta, "seed": seed,
+    }
+
+
+def run_training(spec: dict, X_train, y_train, X_test, y_test, paths: dict, config: dict | None = None,
+                 device: str = "cpu", progress: bool = True) -> dict:
+    """Build the model of ``spec``, train it, write ``paths["metrics"]`` (CSV), ``paths["cosine"]`` (npz, eq.
+    (18) per epoch and direction, empty for convex models) and return a summary dict (final metrics, k, sizes).
+
+    ``paths["checkpoint"]`` (optional) is where the job checkpoints and resumes from.
+    """
+    from bnconvex.io import save_npz
+    from bnconvex.train import TrainData, train
+
+    C = int(max(y_train.max(), y_test.max())) + 1
+    model, X_used, spectral = build_model(spec, X_train, C)
+    model = model.to(device)
+    dtype = getattr(torch, spec.get("dtype", "float32"))
+    data = TrainData.from_arrays(X_used, y_train, X_test, y_test, C, dtype=dtype, device=device)
+    recorder = None if isinstance(model, ConvexNet) else CosineRecorder(direction_basis(model, X_used))
+    metrics = train(model, data, settings_of(spec), paths["metrics"], paths.get("checkpoint"),
+                    config=config, on_epoch=recorder, progress=progress)
+    cosine = recorder.array() if recorder and len(recorder.rows) == len(metrics) else np.zeros((0, 0))
+    save_npz(paths["cosine"], cosine=cosine, epoch=metrics["epoch"].to_numpy())
+    final = metrics.iloc[-1].to_dict()
+    return {"final": final, "epochs_run": int(final["epoch"]), "k": spectral.k if spectral else None,
+            "n": int(X_train.shape[0]), "d": int(X_train.shape[1]), "C": C, "device": device, "spec": spec}
+
+
+def figure_table(metrics: dict[str, str], cosine: dict[str, str] | None = None) -> pd.DataFrame:
+    """One long table of a figure: the metrics of every model (column ``model``), and for Fig. 1 the cosine
+    similarity (18) per epoch and direction (columns ``epoch, direction, cosine``) instead."""
+    if cosine:
+        frames = []
+        for model, path in cosine.items():
+            with np.load(path) as z:
+                C, epochs = z["cosine"], z["epoch"]
+            if C.size == 0:
+                raise ValueError(f"{path}: no cosine similarity recorded for model {model!r} (convex or resumed)")
+            e, i = np.meshgrid(epochs, np.arange(1, C.shape[1] + 1), indexing="ij")
+            frames.append(pd.DataFrame({"model": model, "epoch": e.ravel(), "direction": i.ravel(),
+                                        "cosine": C.ravel()}))
+        return pd.concat(frames, ignore_index=True)
+    return pd.concat([pd.read_csv(path).assign(model=model) for model, path in metrics.items()],
+                     ignore_index=True)

@@ -1,0 +1,111 @@
+"""Sec. 5 experiments: model specs, Thm 5.1, the cosine similarity (18), truncation on a seeded toy problem."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from bnconvex.experiments.training import (
+    build_model,
+    cosine_similarity,
+    figure_table,
+    resolve_spec,
+    run_training,
+    thm51_rel_error,
+)
+from bnconvex.models import BNNet, ConvexNet, WhitenedNet
+
+DEFAULTS = {"m1": 8, "beta": 1e-3, "rho": 1.0, "optimizer": "sgd", "lr": 1e-2, "batch_size": 10, "epochs": 2,
+            "variance_fraction": 0.9, "seed": 0, "dtype": "float64"}
+MODELS = {"sgd": {"arch": "bn"}, "convex_truncated": {"arch": "convex", "truncate": True, "lr": 1e-4},
+          "whitened": {"arch": "whitened"}}
+
+
+def test_thm51_holds_to_1e10_in_float64(rng):
+    X = rng.standard_normal((30, 12)) @ np.diag(np.logspace(0, -2, 12))  # ill-conditioned, as images
+    Y = np.eye(3)[rng.integers(0, 3, 30)]
+    result = thm51_rel_error(X, Y, m1=7, beta=0.01, seed=2)
+    assert result["rel_error"] < 1e-10
+    for key in ("objective_rel_diff", "gamma_grad_rel_diff", "alpha_grad_rel_diff", "W2_grad_rel_diff"):
+        assert result[key] < 1e-10, key
+
+
+def test_thm51_check_can_fail():
+    """The check is not vacuous: without the Σ² factor the identity is off by the spread of Σ."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 5)) * np.array([5.0, 2.0, 1.0, 0.5, 0.1])
+    Y = np.eye(2)[rng.integers(0, 2, 20)]
+    from bnconvex.models import SpectralMap
+
+    spectral = SpectralMap.fit(X)
+    Xt, Yt = torch.as_tensor(X), torch.as_tensor(Y)
+    bn = BNNet(5, 4, 2, 20, 0.01, dtype=torch.float64)
+    wh = WhitenedNet(spectral, 4, 2, 0.01, dtype=torch.float64)
+    bn.objective(Xt, Yt).backward(), wh.objective(Xt, Yt).backward()
+    V = torch.as_tensor(spectral.V)
+    wrong = V.T @ bn.W1.grad  # = Σ ∇_q, not ∇_q
+    assert float((wrong - wh.q.grad).norm() / wh.q.grad.norm()) > 0.1
+
+
+def test_resolve_spec_layers_and_sweep_suffixes():
+    spec = resolve_spec("convex_truncated-k5", DEFAULTS, MODELS, {"m1": 20})
+    assert spec["k"] == 5 and spec["truncate"] and spec["m1"] == 20 and spec["lr"] == 1e-4
+    assert resolve_spec("sgd-bs25", DEFAULTS, MODELS)["batch_size"] == 25
+    assert resolve_spec("sgd-lr0.0005", DEFAULTS, MODELS)["lr"] == 5e-4
+    with pytest.raises(ValueError, match="unknown model 'adam'"):
+        resolve_spec("adam", DEFAULTS, MODELS)
+
+
+def test_cosine_similarity_eq18():
+    V = np.eye(3)
+    W0 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    W = np.array([[2.0, 0.0], [0.0, -1.0], [1.0, 1.0]])
+    np.testing.assert_allclose(cosine_similarity(W, W0, V), [1.0, -1.0, 1.0])
+    assert cosine_similarity(W0, W0, np.linalg.qr(np.ones((3, 2)) + np.eye(3, 2))[0]) == pytest.approx(1.0)
+
+
+def test_build_model_truncation_and_types(rng):
+    X = rng.standard_normal((40, 10))
+    model, X_used, spectral = build_model({**DEFAULTS, "arch": "bn", "truncate": True, "k": 3}, X, 2)
+    assert isinstance(model, BNNet) and spectral.k == 3
+    assert np.linalg.matrix_rank(X_used - X_used.mean(0)) == 3  # trained on g(X) (17)
+    model, X_used, _ = build_model({**DEFAULTS, "arch": "convex", "truncate": True, "k": 4}, X, 2)
+    assert isinstance(model, ConvexNet) and model.S.shape == (8, 5, 2) and X_used is X
+
+
+def _toy(seed=0):
+    """A seeded toy problem whose labels live in the top singular directions, with many noisy low ones."""
+    rng = np.random.default_rng(seed)
+    n, n_test, d = 60, 400, 40
+    scales = np.concatenate([[6.0, 5.0], np.full(d - 2, 0.3)])
+    X_all = rng.standard_normal((n + n_test, d)) * scales
+    y_all = (X_all[:, 0] + X_all[:, 1] > 0).astype(int)
+    return X_all[:n], y_all[:n], X_all[n:], y_all[n:]
+
+
+def test_truncation_lowers_the_whitened_models_train_test_gap(tmp_path):
+    """Sec. 5.2: the whitened model (16) fits the noisy low-σ directions and overfits; truncation (17) to
+    the informative directions lowers its train–test gap (seeded toy problem)."""
+    X, y, X_test, y_test = _toy()
+    spec = {**DEFAULTS, "arch": "whitened", "m1": 20, "lr": 0.05, "epochs": 60, "batch_size": None}
+    gaps = {}
+    for name, extra in (("full", {}), ("truncated", {"truncate": True, "k": 2})):
+        paths = {"metrics": tmp_path / f"{name}.csv", "cosine": tmp_path / f"{name}.npz"}
+        summary = run_training({**spec, **extra}, X, y, X_test, y_test, paths, progress=False)
+        gaps[name] = summary["final"]["train_acc"] - summary["final"]["test_acc"]
+    assert gaps["full"] > 0.1
+    assert gaps["truncated"] < gaps["full"] - 0.05, gaps
+
+
+def test_run_training_writes_cosine_and_figure_table(tmp_path, rng):
+    X, y, X_test, y_test = _toy(1)
+    paths = {}
+    for model in ("sgd", "whitened"):
+        paths[model] = {"metrics": tmp_path / f"{model}.csv", "cosine": tmp_path / f"{model}.npz"}
+        run_training(resolve_spec(model, DEFAULTS, MODELS), X, y, X_test, y_test, paths[model], progress=False)
+    with np.load(paths["sgd"]["cosine"]) as z:
+        assert z["cosine"].shape == (3, 40) and np.allclose(z["cosine"][0], 1.0)
+    table = figure_table({m: p["metrics"] for m, p in paths.items()}, {m: p["cosine"] for m, p in paths.items()})
+    assert set(table.columns) == {"model", "epoch", "direction", "cosine"} and len(table) == 2 * 3 * 40
+    curves = figure_table({m: p["metrics"] for m, p in paths.items()})
+    assert isinstance(curves, pd.DataFrame) and set(curves["model"]) == {"sgd", "whitened"}

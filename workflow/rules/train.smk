@@ -1,0 +1,102 @@
+# Training stage (Sec. 5, App. A): every model of every figure is its own job, sweeps are wildcards.
+# results/train/<dataset>/<model>/{metrics.csv, cosine.npz, summary.json}; checkpoints beside them.
+from bnconvex.experiments.training import resolve_spec
+
+TRAIN = config.get("train")
+
+
+def train_spec(dataset, model):
+    return resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
+
+
+for _fig, _spec in (TRAIN or {}).get("figures", {}).items():
+    for _model in _spec["models"]:  # an unknown model name fails at parse time, naming the figure
+        try:
+            train_spec(_spec["dataset"], _model)
+        except ValueError as err:
+            raise ValueError(f"config: train.figures.{_fig}.models: {err}") from None
+
+
+def train_runtime(wc):
+    """Minutes: ~12·n·d·m1 flops per epoch at 1e10 flop/s (2 CPU cores), capped by the time budget."""
+    spec = train_spec(wc.dataset, wc.model)
+    n, d = data_shape(wc.dataset)
+    estimate = spec["epochs"] * 12 * n * d * spec["m1"] / 1e10 / 60
+    if spec.get("time_budget_s"):
+        estimate = min(estimate, spec["time_budget_s"] / 60 * 1.5)
+    return 10 + int(estimate)
+
+
+rule train:
+    input:
+        npz="data/processed/{dataset}.npz",
+        meta="data/processed/{dataset}.json",
+    output:
+        metrics="results/train/{dataset}/{model}/metrics.csv",
+        cosine="results/train/{dataset}/{model}/cosine.npz",
+        summary="results/train/{dataset}/{model}/summary.json",
+    params:
+        spec=lambda wc: train_spec(wc.dataset, wc.model),
+        checkpoint="results/train/{dataset}/{model}/checkpoint.pt",  # not an output: it survives a kill
+    threads: 2
+    log:
+        "logs/train/{dataset}/{model}.log",
+    benchmark:
+        "results/benchmarks/jobs/train/{dataset}/{model}.tsv"
+    resources:
+        gpu=TRAIN.get("gpu", 0) if TRAIN else 0,
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (data_shape(wc.dataset)[1],
+                                 train_spec(wc.dataset, wc.model)["m1"]), copies=8),
+        runtime=train_runtime,
+    script:
+        "../scripts/train.py"
+
+
+rule train_figure:
+    # the data of one training figure: every model's metrics (Fig. 1: cosine similarity (18)) in one table
+    input:
+        metrics=lambda wc: expand("results/train/{dataset}/{model}/metrics.csv", dataset=wc.dataset,
+                                  model=TRAIN["figures"][wc.fig]["models"]),
+        cosine=lambda wc: expand("results/train/{dataset}/{model}/cosine.npz", dataset=wc.dataset,
+                                 model=TRAIN["figures"][wc.fig]["models"]),
+    output:
+        table="results/train/{dataset}/figures/{fig}.csv",
+    params:
+        models=lambda wc: TRAIN["figures"][wc.fig]["models"],
+        cosine=lambda wc: wc.fig == "fig1",
+    log:
+        "logs/train/{dataset}/figure-{fig}.log",
+    localrule: True
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/train_figure.py"
+
+
+rule thm51:
+    input:
+        npz="data/processed/{dataset}.npz",
+        meta="data/processed/{dataset}.json",
+    output:
+        "results/train/{dataset}/thm51.json",
+    params:
+        m1=TRAIN["thm51"]["m1"] if TRAIN and "thm51" in TRAIN else 0,
+        beta=TRAIN["thm51"]["beta"] if TRAIN and "thm51" in TRAIN else 0,
+        seed=TRAIN["thm51"]["seed"] if TRAIN and "thm51" in TRAIN else 0,
+    log:
+        "logs/train/{dataset}/thm51.log",
+    benchmark:
+        "results/benchmarks/jobs/train/{dataset}/thm51.tsv"
+    resources:
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (data_shape(wc.dataset)[1],) * 2),
+        runtime=10,
+    script:
+        "../scripts/thm51.py"
+
+
+rule stage_train:
+    # target of the DVC stage `train` (dvc.yaml)
+    input:
+        train_outputs(),
+    localrule: True
