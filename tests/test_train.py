@@ -55,12 +55,18 @@ def test_resume_from_checkpoint_gives_the_same_metrics(toy, tmp_path):
     short = TrainSettings(**{**settings.__dict__, "epochs": 3})
     train(make(), data, short, tmp_path / "part.csv", tmp_path / "part.pt", config, progress=False)
     ckpt = torch.load(tmp_path / "part.pt", weights_only=False)
+    assert ckpt["complete"] and ckpt["epoch"] == 3
     ckpt["settings"] = settings.__dict__  # as if the same job had been killed after epoch 3
+    ckpt["complete"] = False
     torch.save(ckpt, tmp_path / "part.pt")
     resumed = train(make(), data, settings, tmp_path / "part.csv", tmp_path / "part.pt", config, progress=False)
     assert len(resumed) == len(full) == 7
     cols = [c for c in full.columns if c != "time_s"]
     pd.testing.assert_frame_equal(resumed[cols], full[cols], check_exact=True)
+    # a complete checkpoint is not resumed: rerunning a finished job trains again
+    again = train(make(), data, settings, tmp_path / "part.csv", tmp_path / "part.pt", config, progress=False)
+    pd.testing.assert_frame_equal(again[cols], full[cols], check_exact=True)
+    assert torch.load(tmp_path / "part.pt", weights_only=False)["complete"]
     # a checkpoint of another config is not used
     other = train(make(), data, settings, tmp_path / "o.csv", tmp_path / "part.pt", {"seed": 9}, progress=False)
     pd.testing.assert_frame_equal(other[cols], full[cols], check_exact=True)

@@ -13,6 +13,7 @@ losses are means of ``½‖f(x) − y‖²`` over samples, through the inference
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from tqdm import tqdm
 
 from bnconvex.io import atomic_path
 from bnconvex.models import ConvexNet
+
+log = logging.getLogger("bnconvex")
 
 
 @dataclass
@@ -123,8 +126,10 @@ def train(
     """Train ``model`` on ``data``; write ``metrics_path`` (CSV) and ``checkpoint_path`` after every epoch.
 
     A checkpoint holds the model, optimizer, scheduler, epoch, metrics so far and the resolved ``config``;
-    it is used to resume only when its config equals ``config``. ``on_epoch(epoch, model)`` is called at
-    every epoch (0 included), e.g. to record the cosine similarity (18). Returns the metrics table.
+    a killed run resumes from it when its config equals ``config``. A finished run marks it complete, and a
+    complete checkpoint is never resumed: rerunning a finished job trains again from the start.
+    ``on_epoch(epoch, model)`` is called at every epoch (0 included), e.g. to record the cosine similarity
+    (18). Returns the metrics table.
     """
     n = data.X_train.shape[0]
     model.set_momentum(1.0 if (settings.batch_size or n) >= n else 0.1)  # App. A.1
@@ -134,6 +139,7 @@ def train(
     state = {"config": config, "settings": asdict(settings)}
 
     rows, start, clock = _resume(checkpoint_path, state, model, opt, plateau)
+    log.info("resuming from the checkpoint at epoch %d" if start else "training from the start (epoch %d)", start)
     if start == 0:
         rows = [{"epoch": 0, "time_s": 0.0, **evaluate(model, data), "lr": settings.lr}]
         if on_epoch:
@@ -159,10 +165,8 @@ def train(
         _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock)
         if settings.time_budget_s is not None and clock >= settings.time_budget_s:
             break
-    metrics = pd.DataFrame(rows)
-    if start >= settings.epochs or len(rows) == 1:  # nothing trained this call: still write the table
-        _write_metrics(metrics_path, metrics)
-    return metrics
+    _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, rows[-1]["epoch"], clock, complete=True)
+    return pd.DataFrame(rows)
 
 
 def _write_metrics(path, metrics: pd.DataFrame) -> None:
@@ -170,12 +174,14 @@ def _write_metrics(path, metrics: pd.DataFrame) -> None:
         metrics.to_csv(tmp, index=False, float_format="%.10g")
 
 
-def _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock) -> None:
+def _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock,
+          complete: bool = False) -> None:
     _write_metrics(metrics_path, pd.DataFrame(rows))
     if checkpoint_path is None:
         return
     ckpt = {**state, "epoch": epoch, "clock": clock, "rows": rows, "model": model.state_dict(),
-            "optimizer": opt.state_dict(), "scheduler": plateau.state_dict() if plateau else None}
+            "optimizer": opt.state_dict(), "scheduler": plateau.state_dict() if plateau else None,
+            "complete": complete}
     with atomic_path(checkpoint_path, suffix=".pt") as tmp:
         torch.save(ckpt, tmp)
 
@@ -185,8 +191,8 @@ def _resume(checkpoint_path, state, model, opt, plateau):
     if checkpoint_path is None or not Path(checkpoint_path).exists():
         return [], 0, 0.0
     ckpt = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    if ckpt.get("config") != state["config"] or ckpt.get("settings") != state["settings"]:
-        return [], 0, 0.0  # made by another config: start over (the file is overwritten at epoch 1)
+    if ckpt.get("complete") or ckpt.get("config") != state["config"] or ckpt.get("settings") != state["settings"]:
+        return [], 0, 0.0  # finished, or made by another config: start over (overwritten at epoch 1)
     model.load_state_dict(ckpt["model"])
     opt.load_state_dict(ckpt["optimizer"])
     if plateau and ckpt["scheduler"]:

@@ -13,7 +13,7 @@ from bnconvex.data import load_prepared, select_classes
 from bnconvex.network import BNNetwork
 
 pytestmark = pytest.mark.slow
-GPU_RULES = {"fig4"}  # jobs that train with torch; CVXPY and numpy jobs stay on the CPU
+GPU_RULES = {"fig4", "train"}  # jobs that train with torch (paper config); CVXPY and numpy jobs stay on the CPU
 
 
 def test_certificate_is_tight_and_recomputes_from_the_artifacts(study_run):

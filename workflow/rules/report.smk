@@ -14,9 +14,13 @@ rule report_study:
         html="results/report/study.html",
         spectrum_png=report("results/figures/spectrum.png", caption="../report/spectrum.rst", category="Spectral"),
         spectrum_pdf="results/figures/spectrum.pdf",
+        provenance="results/figures/spectrum.json",
     params:
         title=config["report"]["title"],
         gap_tolerance=config["report"]["gap_tolerance"],
+        provenance_figure="spectrum",
+        provenance_config={"data": config["data"][CF["dataset"]], "spectral": config["spectral"],
+                           "closed_form": CF, "report": config["report"]},
     log:
         "logs/report/study.log",
     benchmark:
@@ -38,6 +42,10 @@ rule report_fig4:
         html="results/report/fig4.html",
         fig4_png=report("results/figures/fig4.png", caption="../report/fig4.rst", category="Closed form"),
         fig4_pdf="results/figures/fig4.pdf",
+        provenance="results/figures/fig4.json",
+    params:
+        provenance_figure="fig4",
+        provenance_config={"data": config["data"][CF["dataset"]], "closed_form": CF},
     log:
         "logs/report/fig4.log",
     benchmark:
@@ -62,6 +70,10 @@ rule report_convex:
         html="results/report/convex.html",
         exact2d_png=report("results/figures/exact2d.png", caption="../report/exact2d.rst", category="Convex"),
         exact2d_pdf="results/figures/exact2d.pdf",
+        provenance="results/figures/exact2d.json",
+    params:
+        provenance_figure="exact2d",
+        provenance_config={"data": config["data"][config["convex"]["dataset"]], "convex": config["convex"]},
     log:
         "logs/report/convex.log",
     benchmark:
@@ -73,11 +85,109 @@ rule report_convex:
         "../scripts/render_notebook.py"
 
 
+def train_figure_config(fig):
+    """The config that makes a training figure: its entry, every model's resolved spec, the data set's."""
+    entry = TRAIN["figures"][fig]
+    return {"figure": entry, "data": config["data"][entry["dataset"]],
+            "models": {m: train_spec(entry["dataset"], m) for m in entry["models"]}}
+
+
+def train_figure_upstream(fig):
+    """Every artifact a training figure is made from: each model's metrics, cosine and summary, the data."""
+    ds = train_figures()[fig]
+    models = TRAIN["figures"][fig]["models"]
+    files = expand("results/train/{ds}/{model}/{f}", ds=ds, model=models, f=["metrics.csv", "cosine.npz",
+                                                                                "summary.json"])
+    return files + [f"data/processed/{ds}.npz"]
+
+
+rule report_train_figure:
+    # one notebook per training figure (notebooks/<fig>.ipynb), its PNG/PDF and provenance record
+    input:
+        notebook="notebooks/{fig}.ipynb",
+        table=lambda wc: f"results/train/{train_figures()[wc.fig]}/figures/{wc.fig}.csv",
+        meta=lambda wc: f"data/processed/{train_figures()[wc.fig]}.json",
+        provenance_inputs=lambda wc: train_figure_upstream(wc.fig),
+    output:
+        ipynb="results/report/{fig}.ipynb",
+        html="results/report/{fig}.html",
+        png=report("results/figures/{fig}.png", caption="../report/train_figure.rst", category="Training",
+                   labels={"figure": "{fig}"}),
+        pdf="results/figures/{fig}.pdf",
+        provenance="results/figures/{fig}.json",
+    wildcard_constraints:
+        fig="|".join(train_figures()) or "no-training-figures",
+    params:
+        dataset=lambda wc: train_figures()[wc.fig],
+        provenance_figure=lambda wc: wc.fig,
+        provenance_config=lambda wc: train_figure_config(wc.fig),
+    log:
+        "logs/report/{fig}.log",
+    benchmark:
+        "results/benchmarks/jobs/report/{fig}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/render_notebook.py"
+
+
+def optional_train_table(fig):
+    ds = train_figures().get(fig)
+    return [f"results/train/{ds}/figures/{fig}.csv"] if ds else []
+
+
+def paper_scales():
+    """{figure: "data set (source), n ≈ …, d = …"} of our runs, from the config (before the data exist)."""
+    def scale(ds):
+        n, d = data_shape(ds)
+        return f"{ds} ({source_of(ds)}), n ≈ {n}, d = {d}"
+
+    out = {fig: scale(ds) for fig, ds in train_figures().items()}
+    out["Thm 2.4 certificate"] = f"{scale(CF['dataset'])}; subset n = {CF['n']}"
+    out["Thm 2.2 certificate"] = f"{scale(config['convex']['dataset'])}; subset n = {config['convex']['thm22']['n']}"
+    return out
+
+
+rule report_paper:
+    # the paper's reported numbers beside ours, with data source and scale, and where we diverge
+    input:
+        notebook="notebooks/paper.ipynb",
+        fig4=fig4_outputs()[0],
+        thm24=closed_form_certificates()[0],
+        thm22=convex_certificates()[0],
+        fig1=optional_train_table("fig1"),
+        fig2=optional_train_table("fig2"),
+        fig3=optional_train_table("fig3"),
+        fig6=optional_train_table("fig6"),
+        thm51=[p for p in train_outputs() if p.endswith("thm51.json")],
+    output:
+        ipynb="results/report/paper.ipynb",
+        html="results/report/paper.html",
+    params:
+        scales=lambda wc: paper_scales(),
+    log:
+        "logs/report/paper.log",
+    benchmark:
+        "results/benchmarks/jobs/report/paper.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/render_notebook.py"
+
+
+def report_pages():
+    """{page: html} of every page the config makes, in index order."""
+    pages = {"paper": "results/report/paper.html", "study": "results/report/study.html",
+             "fig4": "results/report/fig4.html", "convex": "results/report/convex.html"}
+    pages |= {fig: f"results/report/{fig}.html" for fig in sorted(train_figures(), key=lambda f: int(f[3:]))}
+    return pages
+
+
 rule report_index:
     input:
-        study="results/report/study.html",
-        fig4="results/report/fig4.html",
-        convex="results/report/convex.html",
+        **report_pages(),
     output:
         "results/report/index.html",
     params:
@@ -96,4 +206,5 @@ rule stage_report:
     # target of the DVC stage `report` (dvc.yaml)
     input:
         "results/report/index.html",
+        expand("results/figures/{fig}.json", fig=["spectrum", "fig4", "exact2d", *train_figures()]),
     localrule: True

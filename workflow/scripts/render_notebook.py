@@ -1,13 +1,18 @@
 """Report stage: execute a notebook with papermill. Every named input (but the notebook) and every named
-figure output becomes a path parameter; every param a value parameter. The notebook names nothing itself."""
+figure output becomes a path parameter; every param a value parameter, except ``provenance_*`` params, which
+go with the inputs' hashes into the figure's provenance record (output ``provenance``), when there is one."""
 
+import time
 from pathlib import Path
 
+from bnconvex.io import save_json
+from bnconvex.provenance import provenance
 from bnconvex.report import render_notebook
 from bnconvex.workflow import setup_log
 
 log = setup_log(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output
+t0 = time.perf_counter()
 
 
 def one_path(v):
@@ -16,8 +21,15 @@ def one_path(v):
     return str(Path(v[0]).resolve()) if v else None
 
 
-parameters = {k: one_path(v) for k, v in inp.items() if k != "notebook"}
-parameters |= {k: str(Path(v).resolve()) for k, v in out.items() if k not in ("ipynb", "html")}
-parameters |= dict(snakemake.params.items())
+NOT_PARAMETERS = ("notebook", "provenance_inputs")
+parameters = {k: one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
+parameters |= {k: str(Path(v).resolve()) for k, v in out.items() if k not in ("ipynb", "html", "provenance")}
+parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith("provenance")}
 log.info("parameters: %s", parameters)
 render_notebook(inp.notebook, out.ipynb, out.html, parameters)
+if "provenance" in out.keys():
+    figures = [v for k, v in out.items() if k not in ("ipynb", "html", "provenance")]
+    record = provenance(snakemake.params.provenance_figure, snakemake.params.provenance_config, list(snakemake.input),
+                        time.perf_counter() - t0, snakemake.rule, outputs=figures)
+    save_json(out.provenance, record)
+    log.info("provenance: %s", out.provenance)

@@ -8,5 +8,14 @@ TITLES = {
     "study": "Study overview: data, spectrum, Thm 2.4 certificate",
     "fig4": "Fig. 4: closed-form optimum vs gradient descent",
     "convex": "Exact convex programs (Thm 2.2, G.1) with certificates; exact 2-D optimum",
+    "paper": "Paper vs ours: the paper's reported numbers beside ours, and where we diverge",
+    "fig1": "Fig. 1: cosine similarity to initialization per singular direction (BN vs whitened)",
+    "fig2": "Fig. 2: BN model vs whitened model (implicit regularization)",
+    "fig3": "Fig. 3: SGD, SGD-Truncated, Convex, Convex-Truncated",
+    "fig5": "Fig. 5/8: batch-size sweep",
+    "fig6": "Fig. 6: truncation sweep of the convex program (CNAE-9)",
+    "fig9": "Fig. 9/12: learning-rate sweep",
+    "fig10": "Fig. 10/11: Adam",
+    "fig13": "Fig. 13: without BN",
 }
 write_index([(TITLES[k], v) for k, v in snakemake.input.items()], snakemake.output[0], title=snakemake.params.title)

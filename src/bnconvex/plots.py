@@ -1,0 +1,86 @@
+"""Plots of the report notebooks (matplotlib, axes labelled as in the paper), and deterministic saving."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from bnconvex.io import atomic_path  # noqa: E402
+
+LABELS = {"epoch": "Epoch", "time_s": "Time (s)", "train_acc": "Training accuracy", "test_acc": "Test accuracy",
+          "train_loss": "Training loss", "test_loss": "Test loss", "train_objective": "Objective value",
+          "max_violation": "Max. constraint violation"}
+# the paper's names for the models of Fig. 3
+PAPER_NAMES = {"sgd": "SGD", "sgd_truncated": "SGD-Truncated", "convex": "Convex",
+               "convex_truncated": "Convex-Truncated", "whitened": "Whitened (16)", "sgd_nobn": "SGD (no BN)",
+               "bn_fig2": "BN (9)"}
+
+
+def model_label(model: str) -> str:
+    base, _, point = model.partition("-")
+    name = PAPER_NAMES.get(base, base)
+    return f"{name} ({point})" if point else name
+
+
+def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", title: str | None = None,
+                  logy: tuple[str, ...] = ("train_objective", "train_loss", "test_loss", "max_violation")):
+    """One panel per metric, one line per model (column ``model``), in the order the models appear."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for model, g in table.groupby("model", sort=False):
+            if metric in g and g[metric].notna().any():
+                ax.plot(g[x], g[metric], lw=1.4, label=model_label(model))
+        ax.set_xlabel(LABELS.get(x, x))
+        ax.set_ylabel(LABELS.get(metric, metric))
+        if metric in logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def cosine_figure(table: pd.DataFrame, epochs: int = 5, title: str | None = None):
+    """Fig. 1: eq. (18) per singular direction (descending σ) at a few epochs, one panel per model."""
+    models = list(dict.fromkeys(table["model"]))
+    fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 3.6), squeeze=False, sharey=True)
+    for ax, model in zip(axes[0], models, strict=True):
+        g = table[table["model"] == model]
+        all_epochs = np.unique(g["epoch"])
+        picks = np.unique(all_epochs[np.linspace(0, len(all_epochs) - 1, min(epochs, len(all_epochs))).astype(int)])
+        cmap = plt.get_cmap("viridis")
+        for j, e in enumerate(picks):
+            h = g[g["epoch"] == e]
+            ax.plot(h["direction"], h["cosine"], lw=1, color=cmap(j / max(len(picks) - 1, 1)), label=f"epoch {e}")
+        ax.set_xlabel("Singular value index i (descending σ_i)")
+        ax.set_title(model_label(model), fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("Cosine similarity to initialization, eq. (18)")
+    axes[0][-1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def final_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The last epoch of every model: epochs, time, objective, accuracies (and violation for convex)."""
+    cols = [c for c in ("epoch", "time_s", "train_objective", "train_acc", "test_acc", "max_violation") if c in table]
+    last = table.groupby("model", sort=False).tail(1).set_index("model")[cols]
+    last.index = [model_label(m) for m in last.index]
+    return last
+
+
+def save_figure(fig, png, pdf) -> None:
+    """PNG and PDF without timestamps or version stamps, so the bytes depend only on the plot; atomic."""
+    with atomic_path(png, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, metadata={"Software": None}, format="png")
+    with atomic_path(pdf, suffix=".pdf") as tmp:
+        fig.savefig(tmp, metadata={"CreationDate": None, "Creator": None, "Producer": None}, format="pdf")
+    plt.close(fig)

@@ -1,0 +1,56 @@
+"""Every training-figure notebook executes with papermill on a tiny table (the DAG test covers the rest)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import ROOT
+
+from bnconvex.report import render_notebook
+
+CURVE_NOTEBOOKS = ["fig2", "fig3", "fig5", "fig6", "fig9", "fig10", "fig13"]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("nb")
+    rows = []
+    for model in ("sgd", "convex_truncated-k5", "whitened"):
+        for epoch in range(3):
+            rows.append({"epoch": epoch, "time_s": 0.1 * epoch, "train_loss": 1 / (epoch + 1),
+                         "train_objective": 10 / (epoch + 1), "train_acc": 0.5 + 0.1 * epoch,
+                         "test_acc": 0.4 + 0.1 * epoch, "lr": 0.01, "model": model,
+                         "max_violation": 0.01 if model.startswith("convex") else np.nan})
+    pd.DataFrame(rows).to_csv(d / "curves.csv", index=False)
+    e, i = np.meshgrid(np.arange(3), np.arange(1, 6), indexing="ij")
+    cos = pd.concat([pd.DataFrame({"model": m, "epoch": e.ravel(), "direction": i.ravel(),
+                                   "cosine": np.cos(0.1 * e * i).ravel()}) for m in ("sgd", "whitened")])
+    cos.to_csv(d / "cosine.csv", index=False)
+    (d / "meta.json").write_text(json.dumps({"source": "digits", "n_train": 30, "n_test": 10}))
+    return d
+
+
+@pytest.mark.parametrize("name", [*CURVE_NOTEBOOKS, "fig1"])
+def test_training_figure_notebook_executes(name, inputs, tmp_path):
+    table = inputs / ("cosine.csv" if name == "fig1" else "curves.csv")
+    params = {"table": str(table), "meta": str(inputs / "meta.json"), "dataset": "toy",
+              "png": str(tmp_path / f"{name}.png"), "pdf": str(tmp_path / f"{name}.pdf")}
+    render_notebook(ROOT / "notebooks" / f"{name}.ipynb", tmp_path / "out.ipynb", tmp_path / "out.html", params)
+    assert (tmp_path / f"{name}.png").stat().st_size > 1000 and (tmp_path / f"{name}.pdf").exists()
+    html = (tmp_path / "out.html").read_text()
+    assert "Traceback" not in html
+    if name != "fig1":
+        assert "Convex-Truncated (k5)" in html  # the final-epoch table names models as the paper does
+
+
+def test_notebooks_name_no_paths_of_their_own():
+    """Paths reach notebooks only as papermill parameters: no string literal in code names one."""
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for line in "".join(cell["source"]).splitlines():
+                code = line.split("#", 1)[0]
+                for fragment in ('"results/', "'results/", '"data/', "'data/", '"config/', ".csv\"", ".json\""):
+                    assert fragment not in code, (nb.name, line)

@@ -1,0 +1,93 @@
+"""End to end on config/test.yaml: training jobs, figure pages, provenance, audit, determinism."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import BIN, ROOT, run, snakemake
+
+pytestmark = pytest.mark.slow
+CFG = yaml.safe_load((ROOT / "config/test.yaml").read_text())["train"]
+TRAIN_FIGURES = sorted(CFG["figures"])
+
+
+def test_training_jobs_write_metrics_and_thm51(study_run):
+    thm51 = json.loads((study_run / "results/train/digits/thm51.json").read_text())
+    assert thm51["rel_error"] < 1e-10
+    for fig, entry in CFG["figures"].items():
+        for model in entry["models"]:
+            metrics = pd.read_csv(study_run / f"results/train/digits/{model}/metrics.csv")
+            assert list(metrics.columns[:6]) == ["epoch", "time_s", "train_loss", "train_objective", "train_acc",
+                                                 "test_acc"], model
+            assert len(metrics) == CFG["defaults"]["epochs"] + 1
+            assert metrics["train_acc"].iloc[-1] > 0.5, model  # four digit classes: well above chance
+            if model.startswith("convex"):
+                assert metrics["max_violation"].notna().all()
+            assert (study_run / f"results/train/digits/{model}/checkpoint.pt").exists()
+        table = pd.read_csv(study_run / f"results/train/digits/figures/{fig}.csv")
+        assert set(table["model"]) == set(entry["models"])
+    summary = json.loads((study_run / "results/train/digits/convex_truncated-k5/summary.json").read_text())
+    assert summary["k"] == 5 and summary["spec"]["truncate"]
+
+
+def test_every_figure_has_a_page_png_pdf_and_provenance(study_run):
+    index = (study_run / "results/report/index.html").read_text()
+    for page in ["paper", "study", "fig4", "convex", *TRAIN_FIGURES]:
+        assert f'href="{page}.html"' in index, page
+    for fig in ["spectrum", "fig4", "exact2d", *TRAIN_FIGURES]:
+        for ext in ("png", "pdf"):
+            assert (study_run / f"results/figures/{fig}.{ext}").stat().st_size > 1000, fig
+        record = json.loads((study_run / f"results/figures/{fig}.json").read_text())
+        assert {"config", "inputs", "git", "packages", "device", "wall_time_s"} <= set(record), fig
+        assert record["packages"]["torch"] and record["device"].startswith(("CPU", "GPU"))
+        assert all(len(info["md5"]) == 32 for info in record["inputs"].values())
+    fig3 = json.loads((study_run / "results/figures/fig3.json").read_text())
+    assert fig3["config"]["models"]["convex_truncated"]["lr"] == CFG["models"]["convex_truncated"]["lr"]
+    assert "results/train/digits/convex/metrics.csv" in fig3["inputs"]
+    paper = (study_run / "results/report/paper.html").read_text()
+    assert "Thm 5.1" in paper and "Fig. 3" in paper and "Table 1" in paper
+
+
+def _audit(work, *args):
+    return run([str(BIN / "bnconvex"), "audit", *args, "--configfile", "config/test.yaml"], cwd=work).stdout
+
+
+def test_audit_reports_exactly_the_figures_a_config_change_makes_stale(study_run, tmp_path):
+    work = tmp_path / "copy"
+    shutil.copytree(study_run, work, symlinks=True)
+    table = _audit(work, "--all")
+    assert "7 of 7 figures up to date" in table or f"{3 + len(TRAIN_FIGURES)} of" in table, table
+    one = _audit(work, "fig3")
+    assert "UP TO DATE" in one and "--forcerun report_train_figure -- results/figures/fig3.png" in one
+    cfg = yaml.safe_load((work / "config/test.yaml").read_text())
+    cfg["train"]["models"]["convex_truncated"]["lr"] = 1.0e-3  # used by fig3 and fig6, not fig1
+    (work / "config/test.yaml").write_text(yaml.safe_dump(cfg))
+    lines = {line.split()[0]: line.split()[1] for line in _audit(work, "--all").splitlines()[2:] if line.strip()
+             and not line[0].isdigit()}
+    assert lines["fig3"] == "NO" and lines["fig6"] == "NO"
+    assert lines["fig1"] == "yes" and lines["fig4"] == "yes" and lines["spectrum"] == "yes", lines
+    assert "STALE" in _audit(work, "fig6")
+
+
+def test_rerunning_training_gives_bit_identical_data(study_run, tmp_path):
+    """Determinism on CPU: the same inputs give the same data artifacts (time columns aside)."""
+    work = tmp_path / "copy"
+    shutil.copytree(study_run, work, symlinks=True)
+    snakemake("--cores", "2", "--configfile", "config/test.yaml", "--forcerun", "train", "thm51", "train_figure",
+              "--", *[f"results/train/digits/figures/{fig}.csv" for fig in TRAIN_FIGURES],
+              "results/train/digits/thm51.json", cwd=work)
+    for fig in TRAIN_FIGURES:
+        a = pd.read_csv(study_run / f"results/train/digits/figures/{fig}.csv")
+        b = pd.read_csv(work / f"results/train/digits/figures/{fig}.csv")
+        cols = [c for c in a.columns if c != "time_s"]
+        pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=True)
+    for model in CFG["figures"]["fig1"]["models"]:
+        path = f"results/train/digits/{model}/cosine.npz"
+        assert (study_run / path).read_bytes() == (work / path).read_bytes(), path
+    strip = lambda p: {k: v for k, v in json.loads(p.read_text()).items() if "time" not in k}
+    assert strip(study_run / "results/train/digits/thm51.json") == strip(work / "results/train/digits/thm51.json")
+    # the finished runs were trained again, not resumed from their checkpoints
+    for model in CFG["figures"]["fig3"]["models"]:
+        assert "training from the start" in (work / f"logs/train/digits/{model}.log").read_text(), model
