@@ -2,6 +2,8 @@
 # Data flows one way: data -> spectral -> {closed_form, convex, train} -> report. Each stage is a file in workflow/rules/.
 from snakemake.utils import min_version, validate
 
+from bnconvex.workflow import canonical
+
 min_version("9.0")
 
 
@@ -13,6 +15,11 @@ if not workflow.overwrite_configfiles:
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+# Key order carries no meaning: sort the config, so reordering a YAML file triggers no rerun (params are
+# compared by their text).
+_canonical = canonical(config)
+config.clear()
+config.update(_canonical)
 
 
 include: "workflow/rules/common.smk"

@@ -30,3 +30,12 @@ def test_npz_and_json_round_trip(tmp_path):
         assert z["a"].tolist() == [0, 1, 2]
     save_json(tmp_path / "x.json", {"x": np.float64(1.5), "y": np.arange(2)})
     assert load_json(tmp_path / "x.json") == {"x": 1.5, "y": [0, 1]}
+
+
+def test_canonical_sorts_nested_dicts_only():
+    from bnconvex.workflow import canonical
+
+    obj = {"b": {"y": 1, "x": [{"d": 1, "c": 2}]}, "a": [3, 1]}
+    out = canonical(obj)
+    assert list(out) == ["a", "b"] and list(out["b"]) == ["x", "y"] and list(out["b"]["x"][0]) == ["c", "d"]
+    assert out["a"] == [3, 1] and out == obj

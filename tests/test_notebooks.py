@@ -9,7 +9,7 @@ from helpers import ROOT
 
 from bnconvex.report import render_notebook
 
-CURVE_NOTEBOOKS = ["fig2", "fig3", "fig5", "fig6", "fig9", "fig10", "fig13"]
+CURVE_NOTEBOOKS = ["fig2", "fig3", "fig5", "fig6", "fig9", "fig10", "fig13", "table1"]
 
 
 @pytest.fixture(scope="module")

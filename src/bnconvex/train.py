@@ -5,9 +5,9 @@ shuffle (seeded by ``seed`` and the epoch, so a resumed run draws the same batch
 evaluate, append a metrics row, write the metrics and a checkpoint atomically.
 
 Metrics (one row per epoch, epoch 0 is the start):
-``epoch, time_s, train_loss, train_objective, train_acc, test_loss, test_acc, lr`` and, for convex models,
-``max_violation`` and ``penalized_objective``. ``time_s`` counts training steps only (not evaluation);
-losses are means of ``½‖f(x) − y‖²`` over samples, through the inference network (App. A.1);
+``epoch, time_s, train_loss, train_objective, train_acc, test_acc`` (then ``max_violation`` for convex
+models), then ``test_loss``, ``penalized_objective`` (convex) and ``lr``. ``time_s`` counts training steps
+only (not evaluation); losses are means of ``½‖f(x) − y‖²`` over samples, through the inference network (App. A.1);
 ``train_objective`` is the exact full-batch objective (9) / (16) / (8).
 """
 
@@ -24,7 +24,6 @@ import torch
 from tqdm import tqdm
 
 from bnconvex.io import atomic_path
-from bnconvex.models import ConvexNet
 
 log = logging.getLogger("bnconvex")
 
@@ -92,15 +91,17 @@ def evaluate(model: torch.nn.Module, data: TrainData) -> dict:
     model.eval()
     net = model.predictor().eval()
     F_train, F_test = net(data.X_train), net(data.X_test)
-    row = {
+    row = {  # the contract's columns first, in its order; extras after
         "train_loss": float(0.5 * (F_train - data.Y_train).pow(2).sum(dim=1).mean()),
         "train_objective": float(model.objective(data.X_train, data.Y_train)),
         "train_acc": accuracy(F_train, data.y_train),
-        "test_loss": float(0.5 * (F_test - data.Y_test).pow(2).sum(dim=1).mean()),
         "test_acc": accuracy(F_test, data.y_test),
     }
-    if isinstance(model, ConvexNet):
+    convex = hasattr(model, "max_violation")  # the penalized convex models (App. A)
+    if convex:
         row["max_violation"] = model.max_violation(data.X_train)
+    row["test_loss"] = float(0.5 * (F_test - data.Y_test).pow(2).sum(dim=1).mean())
+    if convex:
         row["penalized_objective"] = float(model.penalized_objective(data.X_train, data.Y_train))
     model.train()
     return row
@@ -129,7 +130,7 @@ def train(
     a killed run resumes from it when its config equals ``config``. A finished run marks it complete, and a
     complete checkpoint is never resumed: rerunning a finished job trains again from the start.
     ``on_epoch(epoch, model)`` is called at every epoch (0 included), e.g. to record the cosine similarity
-    (18). Returns the metrics table.
+    (18); its ``state_dict()`` (if it has one) is checkpointed too. Returns the metrics table.
     """
     n = data.X_train.shape[0]
     model.set_momentum(1.0 if (settings.batch_size or n) >= n else 0.1)  # App. A.1
@@ -138,7 +139,7 @@ def train(
                if settings.plateau_patience else None)
     state = {"config": config, "settings": asdict(settings)}
 
-    rows, start, clock = _resume(checkpoint_path, state, model, opt, plateau)
+    rows, start, clock = _resume(checkpoint_path, state, model, opt, plateau, on_epoch)
     log.info("resuming from the checkpoint at epoch %d" if start else "training from the start (epoch %d)", start)
     if start == 0:
         rows = [{"epoch": 0, "time_s": 0.0, **evaluate(model, data), "lr": settings.lr}]
@@ -162,10 +163,11 @@ def train(
         if on_epoch:
             on_epoch(epoch, model)
         bar.set_postfix(obj=f"{row['train_objective']:.4g}", test_acc=f"{row['test_acc']:.3f}")
-        _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock)
+        _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock, on_epoch=on_epoch)
         if settings.time_budget_s is not None and clock >= settings.time_budget_s:
             break
-    _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, rows[-1]["epoch"], clock, complete=True)
+    _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, rows[-1]["epoch"], clock,
+          on_epoch=on_epoch, complete=True)
     return pd.DataFrame(rows)
 
 
@@ -174,19 +176,20 @@ def _write_metrics(path, metrics: pd.DataFrame) -> None:
         metrics.to_csv(tmp, index=False, float_format="%.10g")
 
 
-def _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock,
+def _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock, on_epoch=None,
           complete: bool = False) -> None:
     _write_metrics(metrics_path, pd.DataFrame(rows))
     if checkpoint_path is None:
         return
     ckpt = {**state, "epoch": epoch, "clock": clock, "rows": rows, "model": model.state_dict(),
             "optimizer": opt.state_dict(), "scheduler": plateau.state_dict() if plateau else None,
-            "complete": complete}
+            "complete": complete,
+            "callback": on_epoch.state_dict() if hasattr(on_epoch, "state_dict") else None}
     with atomic_path(checkpoint_path, suffix=".pt") as tmp:
         torch.save(ckpt, tmp)
 
 
-def _resume(checkpoint_path, state, model, opt, plateau):
+def _resume(checkpoint_path, state, model, opt, plateau, on_epoch=None):
     """(rows, last epoch, training clock) from a matching checkpoint, else ([], 0, 0.0)."""
     if checkpoint_path is None or not Path(checkpoint_path).exists():
         return [], 0, 0.0
@@ -197,4 +200,6 @@ def _resume(checkpoint_path, state, model, opt, plateau):
     opt.load_state_dict(ckpt["optimizer"])
     if plateau and ckpt["scheduler"]:
         plateau.load_state_dict(ckpt["scheduler"])
+    if hasattr(on_epoch, "load_state_dict") and ckpt.get("callback") is not None:
+        on_epoch.load_state_dict(ckpt["callback"])  # e.g. the cosine similarities recorded so far
     return ckpt["rows"], ckpt["epoch"], ckpt["clock"]

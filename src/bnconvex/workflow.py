@@ -39,3 +39,13 @@ def choose_device(log: logging.Logger) -> str:
         return "cuda"
     log.info("device: no usable GPU (CUDA_VISIBLE_DEVICES=%s); falling back to CPU", visible)
     return "cpu"
+
+
+def canonical(obj):
+    """``obj`` with every dict's keys sorted, recursively. Snakemake compares ``params:`` by their text, so
+    sorting the config makes a reordered (or re-dumped) YAML file trigger no rerun."""
+    if isinstance(obj, dict):
+        return {k: canonical(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [canonical(v) for v in obj]
+    return obj

@@ -26,6 +26,11 @@ def test_dvc_repro_reruns_only_what_changed(tmp_path):
     status = run(["dvc", "status"], cwd=work).stdout
     assert "closed_form:" in status
     assert "data:" not in status and "spectral:" not in status and "convex:" not in status
+    assert "train:" not in status
+    # change a training value: the train stage is stale too, the others stay as they were
+    (work / "config/config.yaml").write_text(cfg.replace("epochs: 3,", "epochs: 2,"))
+    status = run(["dvc", "status"], cwd=work).stdout
+    assert "train:" in status and "convex:" not in status and "spectral:" not in status
 
 
 def test_dvc_remote_round_trip_restores_the_report_inputs(tmp_path):
@@ -37,7 +42,7 @@ def test_dvc_remote_round_trip_restores_the_report_inputs(tmp_path):
     run(["dvc", "init", "-q"], cwd=work)
     run(["dvc", "remote", "add", "-d", "store", str(tmp_path / "store")], cwd=work)
     run(["dvc", "repro"], cwd=work)
-    tracked = ("data", "results/spectral", "results/closed_form", "results/convex")
+    tracked = ("data", "results/spectral", "results/closed_form", "results/convex", "results/train")
     digest = lambda: {str(f.relative_to(work)): hashlib.sha256(f.read_bytes()).hexdigest()
                       for d in tracked for f in sorted((work / d).rglob("*")) if f.is_file() and f.name != ".gitignore"}
     before = digest()

@@ -91,3 +91,15 @@ def test_rerunning_training_gives_bit_identical_data(study_run, tmp_path):
     # the finished runs were trained again, not resumed from their checkpoints
     for model in CFG["figures"]["fig3"]["models"]:
         assert "training from the start" in (work / f"logs/train/digits/{model}.log").read_text(), model
+
+
+def test_snakemake_report_holds_every_figure_with_its_caption(study_run, tmp_path):
+    import zipfile
+
+    snakemake("--configfile", "config/test.yaml", "--report", str(tmp_path / "report.zip"), cwd=study_run)
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
+        names = z.namelist()
+        for fig in ["spectrum", "fig4", "exact2d", *TRAIN_FIGURES]:
+            assert any(n.endswith(f"/{fig}.png") for n in names), fig
+        text = "".join(z.read(n).decode("utf-8", "ignore") for n in names if n.endswith((".html", ".js")))
+    assert "cosine similarity (18)" in text  # Fig. 1's caption rendered from workflow/report/train_figure.rst

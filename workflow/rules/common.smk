@@ -18,7 +18,7 @@ wildcard_constraints:
     source="[a-z0-9]+",
     theorem="[0-9G]\\.[0-9]",
     model="[a-z][a-z0-9_]*(-(bs[0-9]+|lr[0-9.e+-]+|k[0-9]+))?",
-    fig="fig[0-9]+",
+    fig="(fig[0-9]+|table1)",
 
 
 def source_of(dataset):

@@ -160,6 +160,7 @@ rule report_paper:
         fig2=optional_train_table("fig2"),
         fig3=optional_train_table("fig3"),
         fig6=optional_train_table("fig6"),
+        table1=optional_train_table("table1"),
         thm51=[p for p in train_outputs() if p.endswith("thm51.json")],
     output:
         ipynb="results/report/paper.ipynb",
@@ -181,7 +182,8 @@ def report_pages():
     """{page: html} of every page the config makes, in index order."""
     pages = {"paper": "results/report/paper.html", "study": "results/report/study.html",
              "fig4": "results/report/fig4.html", "convex": "results/report/convex.html"}
-    pages |= {fig: f"results/report/{fig}.html" for fig in sorted(train_figures(), key=lambda f: int(f[3:]))}
+    order = lambda f: int(f[3:]) if f.startswith("fig") else 100  # Table 1 after the figures
+    pages |= {fig: f"results/report/{fig}.html" for fig in sorted(train_figures(), key=order)}
     return pages
 
 

@@ -6,7 +6,13 @@ TRAIN = config.get("train")
 
 
 def train_spec(dataset, model):
-    return resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
+    spec = resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
+    if spec["arch"] in ("cnn", "convex_cnn"):  # Table 1: patches of the images
+        shape = get_source(source_of(dataset)).image_shape
+        if not shape:
+            raise ValueError(f"model {model!r} (arch {spec['arch']}) needs image data; {dataset!r} has none")
+        spec["image_shape"] = list(shape)
+    return spec
 
 
 for _fig, _spec in (TRAIN or {}).get("figures", {}).items():

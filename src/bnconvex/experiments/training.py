@@ -17,8 +17,7 @@ from bnconvex.linalg import compact_svd, truncate
 from bnconvex.models import BNNet, ConvexNet, SpectralMap, WhitenedNet
 from bnconvex.train import TrainSettings
 
-ARCHS = ("bn", "nobn", "whitened", "convex")
-MODEL_KEYS = {"arch", "truncate", "k", "variance_fraction", "m1", "beta", "rho", "seed", "dtype"}
+ARCHS = ("bn", "nobn", "whitened", "convex", "cnn", "convex_cnn")
 SWEEP_KEYS = {"bs": ("batch_size", int), "lr": ("lr", float), "k": ("k", int)}
 _SWEEP = re.compile(r"^(?P<base>[a-z][a-z0-9_]*?)(?:-(?P<key>bs|lr|k)(?P<value>[0-9.e+-]+))?$")
 
@@ -59,6 +58,8 @@ def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Modul
     n, d = X_train.shape
     k, fraction = (spec.get("k"), spec.get("variance_fraction")) if spec.get("truncate") else (None, None)
     arch, m1, beta, seed = spec["arch"], spec["m1"], spec["beta"], spec.get("seed", 0)
+    if arch in ("cnn", "convex_cnn"):
+        return _build_cnn(spec, X_train, C, dtype, k, fraction)
     if arch in ("bn", "nobn"):
         X_used = X_train
         spectral = None
@@ -70,6 +71,25 @@ def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Modul
     if arch == "whitened":
         return WhitenedNet(spectral, m1, C, beta, seed=seed, dtype=dtype), X_train, spectral
     return ConvexNet(spectral, m1, C, beta, spec["rho"], seed=seed, dtype=dtype), X_train, spectral
+
+
+def _build_cnn(spec: dict, X_train: np.ndarray, C: int, dtype, k, fraction):
+    """Table 1's CNN or its convex counterpart; truncation (17) acts on the patch matrix."""
+    from bnconvex.cnn_models import BNConvNet, ConvexConvNet, PatchGeometry
+
+    if not spec.get("image_shape"):
+        raise ValueError(f"arch {spec['arch']!r} needs image data (the data set's source has no image_shape)")
+    geometry = PatchGeometry(spec["image_shape"], spec.get("kernel", 3), spec.get("stride", 3),
+                             spec.get("padding", 2), spec.get("pool", 4))
+    patches = geometry.patch_matrix(X_train)
+    n, seed = X_train.shape[0], spec.get("seed", 0)
+    if spec["arch"] == "cnn":
+        truncation = SpectralMap.fit(patches, k=k, variance_fraction=fraction) if spec.get("truncate") else None
+        return (BNConvNet(geometry, spec["m1"], C, n, spec["beta"], seed=seed, dtype=dtype, truncation=truncation),
+                X_train, truncation)
+    spectral = SpectralMap.fit(patches, k=k, variance_fraction=fraction)
+    return (ConvexConvNet(geometry, spectral, spec["m1"], C, spec["beta"], spec["rho"], seed=seed, dtype=dtype),
+            X_train, spectral)
 
 
 def direction_basis(model: torch.nn.Module, X_train: np.ndarray) -> np.ndarray:
@@ -97,7 +117,7 @@ class CosineRecorder:
         self.V, self.W0, self.rows = V, None, []
 
     def __call__(self, epoch: int, model: torch.nn.Module) -> None:
-        W = model.first_layer().detach().cpu().double().numpy()
+        W = model.first_layer().detach().cpu().double().numpy().copy()  # not a view of the live weights
         if self.W0 is None:
             self.W0 = W
         self.rows.append(cosine_similarity(W, self.W0, self.V))
@@ -105,6 +125,12 @@ class CosineRecorder:
     def array(self) -> np.ndarray:
         """(epochs + 1, r)."""
         return np.array(self.rows)
+
+    def state_dict(self) -> dict:
+        return {"W0": self.W0, "rows": list(self.rows)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.W0, self.rows = state["W0"], list(state["rows"])
 
 
 def thm51_rel_error(X: np.ndarray, Y: np.ndarray, m1: int, beta: float, seed: int = 0) -> dict:
@@ -137,7 +163,7 @@ def thm51_rel_error(X: np.ndarray, Y: np.ndarray, m1: int, beta: float, seed: in
 def run_training(spec: dict, X_train, y_train, X_test, y_test, paths: dict, config: dict | None = None,
                  device: str = "cpu", progress: bool = True) -> dict:
     """Build the model of ``spec``, train it, write ``paths["metrics"]`` (CSV), ``paths["cosine"]`` (npz, eq.
-    (18) per epoch and direction, empty for convex models) and return a summary dict (final metrics, k, sizes).
+    (18) per epoch and direction, empty for convex and CNN models) and return a summary dict (final metrics, k, sizes).
 
     ``paths["checkpoint"]`` (optional) is where the job checkpoints and resumes from.
     """
@@ -149,10 +175,10 @@ def run_training(spec: dict, X_train, y_train, X_test, y_test, paths: dict, conf
     model = model.to(device)
     dtype = getattr(torch, spec.get("dtype", "float32"))
     data = TrainData.from_arrays(X_used, y_train, X_test, y_test, C, dtype=dtype, device=device)
-    recorder = None if isinstance(model, ConvexNet) else CosineRecorder(direction_basis(model, X_used))
+    recorder = CosineRecorder(direction_basis(model, X_used)) if isinstance(model, BNNet | WhitenedNet) else None
     metrics = train(model, data, settings_of(spec), paths["metrics"], paths.get("checkpoint"),
                     config=config, on_epoch=recorder, progress=progress)
-    cosine = recorder.array() if recorder and len(recorder.rows) == len(metrics) else np.zeros((0, 0))
+    cosine = recorder.array() if recorder else np.zeros((0, 0))
     save_npz(paths["cosine"], cosine=cosine, epoch=metrics["epoch"].to_numpy())
     final = metrics.iloc[-1].to_dict()
     return {"final": final, "epochs_run": int(final["epoch"]), "k": spectral.k if spectral else None,
