@@ -36,6 +36,9 @@ def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", tit
                 ax.plot(g[x], g[metric], lw=1.4, label=model_label(model))
         ax.set_xlabel(LABELS.get(x, x))
         ax.set_ylabel(LABELS.get(metric, metric))
+        positive = table.loc[table[x] > 0, x]
+        if x == "time_s" and len(positive) and positive.max() > 20 * positive.min():
+            ax.set_xscale("symlog", linthresh=float(positive.min()))  # models differ in speed by orders
         if metric in logy:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
