@@ -12,6 +12,9 @@ pytestmark = pytest.mark.slow
 
 def config_with_mirror(work, name, url, known_hash=None):
     cfg = yaml.safe_load((ROOT / f"config/{name}.yaml").read_text())
+    for source in cfg["sources"].values():  # other sources of the config: their mirrors, by absolute path
+        if source.get("url", "").startswith("file://../shared/data/"):
+            source["url"] = source["url"].replace("file://../shared/data", f"file://{SHARED}")
     cfg["sources"][name]["url"] = url
     if known_hash:
         cfg["sources"][name]["known_hash"] = known_hash

@@ -1,6 +1,6 @@
 # Training stage (Sec. 5, App. A): every model of every figure is its own job, sweeps are wildcards.
 # results/train/<dataset>/<model>/{metrics.csv, cosine.npz, summary.json}; checkpoints beside them.
-from bnconvex.experiments.training import resolve_spec
+from bnconvex.experiments.specs import resolve_spec
 
 TRAIN = config.get("train")
 
