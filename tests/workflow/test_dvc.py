@@ -4,14 +4,27 @@ the stages that depend on it."""
 import shutil
 
 import pytest
+import yaml
 from helpers import copy_project, run
 
 pytestmark = pytest.mark.slow
 
 
+def small_study(work):
+    """config/config.yaml := the test config with one training figure (each DVC run runs every stage)."""
+    cfg = yaml.safe_load((work / "config/test.yaml").read_text())
+    cfg["train"]["figures"] = {"fig1": cfg["train"]["figures"]["fig1"]}
+    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
+    return cfg
+
+
+def write(work, cfg):
+    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
+
+
 def test_dvc_repro_reruns_only_what_changed(tmp_path):
     work = copy_project(tmp_path)
-    (work / "config/config.yaml").write_text((work / "config/test.yaml").read_text())
+    cfg = small_study(work)
     run(["git", "init", "-q"], cwd=work)
     run(["dvc", "init", "-q"], cwd=work)
     first = run(["dvc", "repro"], cwd=work)
@@ -21,14 +34,15 @@ def test_dvc_repro_reruns_only_what_changed(tmp_path):
     assert "Running stage" not in second.stdout
     assert "up to date" in second.stdout
     # change a closed-form value: only closed_form and report are stale
-    cfg = (work / "config/config.yaml").read_text().replace("beta: 0.5", "beta: 0.75")
-    (work / "config/config.yaml").write_text(cfg)
+    cfg["closed_form"]["beta"] = 0.75
+    write(work, cfg)
     status = run(["dvc", "status"], cwd=work).stdout
     assert "closed_form:" in status
     assert "data:" not in status and "spectral:" not in status and "convex:" not in status
     assert "train:" not in status
     # change a training value: the train stage is stale too, the others stay as they were
-    (work / "config/config.yaml").write_text(cfg.replace("epochs: 3,", "epochs: 2,"))
+    cfg["train"]["defaults"]["epochs"] = 2
+    write(work, cfg)
     status = run(["dvc", "status"], cwd=work).stdout
     assert "train:" in status and "convex:" not in status and "spectral:" not in status
 
@@ -37,7 +51,7 @@ def test_dvc_remote_round_trip_restores_the_report_inputs(tmp_path):
     import hashlib
 
     work = copy_project(tmp_path / "p")
-    (work / "config/config.yaml").write_text((work / "config/test.yaml").read_text())
+    small_study(work)
     run(["git", "init", "-q"], cwd=work)
     run(["dvc", "init", "-q"], cwd=work)
     run(["dvc", "remote", "add", "-d", "store", str(tmp_path / "store")], cwd=work)
