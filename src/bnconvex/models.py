@@ -291,7 +291,7 @@ class ConvexNet(torch.nn.Module):
         this is ``D_i U' s``. Neurons with ``‖s‖ ≤ tol`` are dropped.
         """
         dtype = self.S.dtype
-        S = torch.cat([self.S.detach(), self.S_neg.detach()], dim=0)            # (2P, k+1, C)
+        S = torch.cat([self.S.detach(), self.S_neg.detach()], dim=0).cpu()      # (2P, k+1, C)
         sign = torch.cat([torch.ones(self.S.shape[0]), -torch.ones(self.S.shape[0])]).to(dtype)
         cols = S.permute(0, 2, 1).reshape(-1, S.shape[1])                          # (2P·C, k+1)
         out_sign = sign.repeat_interleave(S.shape[2])
