@@ -68,7 +68,7 @@ def test_convex_cnn_reconstruction_reproduces_the_convex_model(images, rng):
         np.testing.assert_allclose(net(Xt), model(Xt), rtol=1e-9, atol=1e-10)
         rescaled = 0.5 * (net(Xt) - Y).pow(2).sum() + model.beta * (
             net.W2.norm(dim=(0, 2)) * (net.bn.gamma**2 + net.bn.alpha**2).sqrt()).sum()
-    assert float(rescaled) == pytest.approx(float(model.objective(Xt, Y)), rel=1e-9)
+    assert float(rescaled) == pytest.approx(model.objective(Xt, Y).item(), rel=1e-9)
 
 
 def test_truncation_applies_to_training_inputs_only(images):

@@ -51,20 +51,16 @@ class BatchNorm(torch.nn.Module):
         self.update_stats = True
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        """Z: (b, m) pre-activations."""
-        if self.training:
-            mean, var = Z.mean(dim=0), Z.var(dim=0, unbiased=False)
-            if self.update_stats:
-                with torch.no_grad():
-                    b = Z.shape[0]
-                    unbiased = var * b / max(b - 1, 1)
-                    self.running_mean.lerp_(mean, self.momentum)
-                    self.running_var.lerp_(unbiased, self.momentum)
-        else:
-            mean, var = self.running_mean, self.running_var
-        # a constant column has no direction: its normalized part is 0 (as in bnconvex.nn.batch_norm)
-        std = (var + self.eps).sqrt().clamp_min(torch.finfo(Z.dtype).tiny)
-        return ((Z - mean) / std * self.gamma + self.alpha) / math.sqrt(self.n)
+        """Z: (b, m) pre-activations. One fused ``batch_norm`` kernel, with γ/√n and α/√n as its affine part;
+        ``eps`` is at least the dtype's tiny, so a constant column maps to 0 (no direction) instead of NaN."""
+        root_n = math.sqrt(self.n)
+        eps = max(self.eps, torch.finfo(Z.dtype).tiny)
+        if self.training and not self.update_stats:  # batch statistics, running statistics untouched
+            return torch.nn.functional.batch_norm(Z, None, None, self.gamma / root_n, self.alpha / root_n,
+                                                  training=True, eps=eps)
+        return torch.nn.functional.batch_norm(Z, self.running_mean, self.running_var, self.gamma / root_n,
+                                              self.alpha / root_n, training=self.training,
+                                              momentum=self.momentum, eps=eps)
 
 
 class BNNet(torch.nn.Module):
