@@ -73,6 +73,9 @@ def projected_cone_max(g: np.ndarray, B: np.ndarray, M: np.ndarray) -> float:
 def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
     """``max_{i, c, ±} max_{s ∈ K_i, ‖s‖≤1} ±V_cᵀ G_i s`` (V: n or n×C; columns c checked separately)."""
     V = V[:, None] if V.ndim == 1 else V
+    if isinstance(system, PatternSystem) and system.per_pattern is None and \
+            system.U_prime.shape[0] == system.U_prime.shape[1]:
+        return square_dual_constraint(V, system.D)
     worst = 0.0
     for G, B in system:
         for g in (G.T @ V).T:  # one column of V at a time
@@ -82,6 +85,17 @@ def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
                 worst = max(worst, projected_cone_max(g, *B), projected_cone_max(-g, *B))
             else:
                 worst = max(worst, cone_max(g, B), cone_max(-g, B))
+    return worst
+
+
+def square_dual_constraint(V: np.ndarray, D: np.ndarray) -> float:
+    """:func:`dual_constraint` when U' is square (r + 1 = n, so orthogonal): with ``t = U's`` the cone is the
+    orthant of the pattern and ``max_{s ∈ K_i, ‖s‖≤1} ±vᵀD_iU's = ‖(±D_i v)₊‖`` in closed form."""
+    Dm = np.asarray(D, float)
+    worst = 0.0
+    for v in V.T:
+        for sign in (1.0, -1.0):
+            worst = max(worst, float(np.sqrt(Dm.T @ np.clip(sign * v, 0, None) ** 2).max()))
     return worst
 
 

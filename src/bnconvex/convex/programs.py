@@ -121,7 +121,8 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
         raise ValueError(f"patterns must have n = {n} rows, got {D.shape}")
     P = D.shape[1]
     C = 1 if y.ndim == 1 else y.shape[1]
-    _size_check(n, P, C, r1)
+    if solver != "bnconvex":
+        _size_check(n, P, C, r1)
 
     Dm = D.astype(float)
     sign = 2 * Dm - 1
@@ -174,24 +175,30 @@ def _solve_cvxpy(Up, Dm, y, beta, loss, solver, **solver_options):
 
 
 def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, device=None, **options):
-    """Our ADMM, column by column (the column-wise program decouples). Returns as :func:`_solve_cvxpy`."""
+    """Our solver, column by column (the column-wise program decouples): the dual L-BFGS-B of
+    :mod:`bnconvex.convex.orthant` when U' is square (r + 1 = n), else the ADMM of
+    :mod:`bnconvex.convex.solver`. Returns as :func:`_solve_cvxpy`; the dual point only for the former."""
     import torch
 
+    from bnconvex.convex.orthant import OrthantDual
     from bnconvex.convex.solver import ADMM
 
     if loss != "squared":
         raise ValueError(f"solver 'bnconvex' handles the squared loss, not {loss!r}; use clarabel or scs")
     Y = y[:, None] if y.ndim == 1 else y
-    S, Sn, t, ok = [], [], 0.0, True
+    method = OrthantDual if Up.shape[0] == Up.shape[1] else ADMM
+    S, Sn, duals, t, ok = [], [], [], 0.0, True
     for c in range(Y.shape[1]):
-        out = ADMM(Up, D, Y[:, c], beta, dtype=dtype or torch.float64, device=device).run(
+        out = method(Up, D, Y[:, c], beta, dtype=dtype or torch.float64, device=device).run(
             tol=tol, time_limit_s=time_limit_s, **options)
         Sc = out["S"].cpu().double().numpy()
         S.append(Sc[0])
         Sn.append(Sc[1])
+        duals.append(out["dual"].cpu().double().numpy() if "dual" in out else None)
         t += out["time_s"]
         ok &= out["converged"]
-    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, None
+    dual = None if any(d is None for d in duals) else np.stack(duals, axis=1).reshape(y.shape)
+    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, dual
 
 
 def _certificate(program, X, y, beta, loss, P, complete, solver, status, primal_convex, primal_network, lb,
