@@ -174,31 +174,37 @@ def _solve_cvxpy(Up, Dm, y, beta, loss, solver, **solver_options):
     return np.stack([V.value for V in S]), np.stack([V.value for V in Sn]), status, t_solve, cons[0].dual_value
 
 
-def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, device=None, **options):
-    """Our solver, column by column (the column-wise program decouples): the dual L-BFGS-B of
-    :mod:`bnconvex.convex.orthant` when U' is square (r + 1 = n), else the ADMM of
-    :mod:`bnconvex.convex.solver`. Returns as :func:`_solve_cvxpy`; the dual point only for the former."""
+def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, device=None, method="auto",
+               **options):
+    """Our solver, column by column (the column-wise program decouples). ``method``: "orthant" (the dual
+    L-BFGS-B of :mod:`bnconvex.convex.orthant`, needs a square U', i.e. r + 1 = n), "ipm" (the
+    interior-point method of :mod:`bnconvex.convex.barrier`), "admm" (:mod:`bnconvex.convex.solver`), or
+    "auto": orthant when U' is square, else ipm. Returns as :func:`_solve_cvxpy` (no dual: the
+    certificate's own candidate ``∇L(ŷ)`` is our dual point ``−v``)."""
     import torch
 
+    from bnconvex.convex.barrier import InteriorPoint
     from bnconvex.convex.orthant import OrthantDual
     from bnconvex.convex.solver import ADMM
 
     if loss != "squared":
         raise ValueError(f"solver 'bnconvex' handles the squared loss, not {loss!r}; use clarabel or scs")
+    methods = {"orthant": OrthantDual, "ipm": InteriorPoint, "admm": ADMM}
+    if method == "auto":
+        method = "orthant" if Up.shape[0] == Up.shape[1] else "ipm"
+    if method not in methods:
+        raise ValueError(f"method must be 'auto' or one of {sorted(methods)}, got {method!r}")
     Y = y[:, None] if y.ndim == 1 else y
-    method = OrthantDual if Up.shape[0] == Up.shape[1] else ADMM
-    S, Sn, duals, t, ok = [], [], [], 0.0, True
+    S, Sn, t, ok = [], [], 0.0, True
     for c in range(Y.shape[1]):
-        out = method(Up, D, Y[:, c], beta, dtype=dtype or torch.float64, device=device).run(
+        out = methods[method](Up, D, Y[:, c], beta, dtype=dtype or torch.float64, device=device).run(
             tol=tol, time_limit_s=time_limit_s, **options)
         Sc = out["S"].cpu().double().numpy()
         S.append(Sc[0])
         Sn.append(Sc[1])
-        duals.append(out["dual"].cpu().double().numpy() if "dual" in out else None)
         t += out["time_s"]
         ok &= out["converged"]
-    dual = None if any(d is None for d in duals) else np.stack(duals, axis=1).reshape(y.shape)
-    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, dual
+    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, None
 
 
 def _certificate(program, X, y, beta, loss, P, complete, solver, status, primal_convex, primal_network, lb,
