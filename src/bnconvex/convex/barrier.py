@@ -101,6 +101,12 @@ def _cholesky(A: torch.Tensor) -> torch.Tensor:
     return L
 
 
+def interior_point_entries(n: int, r1: int, P: int) -> float:
+    """Float entries the interior-point method holds at once: block Hessians and inverses (2P(r+1)² each),
+    the n×P(r+1) Woodbury factor, the n×n matrix, and margins and multipliers (2nP each)."""
+    return 6.0 * P * r1**2 + n * P * r1 + n * n + 6.0 * n * P
+
+
 class InteriorPoint:
     """One instance: U' (n×r1, r1 < n), patterns D (n×P), target y (n,). Tensors in ``dtype`` on ``device``."""
 
@@ -113,7 +119,8 @@ class InteriorPoint:
         self.sign = 2 * self.D - 1  # (n, P)
         self.sigma = torch.tensor([1.0, -1.0], dtype=dtype, device=self.device)[:, None, None]
         self.m = 2 * self.P * self.n  # barrier degree
-        self.jitter = 0.0
+        self._kr = None
+        self.correctors = 2
 
     # S: (2, r1, P) [family, coordinate, pattern]; tau: (2, P)
     def fit(self, S):
@@ -127,20 +134,34 @@ class InteriorPoint:
     def objective(self, S) -> float:
         return float(0.5 * ((self.fit(S) - self.y) ** 2).sum() + self.beta * S.norm(dim=1).sum())
 
+    def _weighted_grams(self, W):
+        """``U'ᵀ diag(W_k) U'`` for every block, (2, P, r1, r1): one GEMM against the rows' Khatri–Rao
+        squares ``u_j ⊗ u_j`` (n × r1², cached when it is small enough), else a batched product."""
+        if self.n * self.r1**2 <= 5e7:
+            if self._kr is None:
+                self._kr = (self.U[:, :, None] * self.U[:, None, :]).reshape(self.n, -1)
+            return (W.permute(0, 2, 1).reshape(-1, self.n) @ self._kr).reshape(2, self.P, self.r1, self.r1)
+        chunk = max(1, int(5e7 // (2 * self.r1 * self.n)))  # patterns per batched product
+        Wt = W.permute(0, 2, 1)
+        return torch.cat([(self.U.T[None, None] * Wt[:, i:i + chunk, None, :]) @ self.U
+                          for i in range(0, self.P, chunk)], dim=1)
+
     def _factor(self, S, W, t_fit, eps, beta_scale):
         """Factorize ``t_fit MᵀM + blockdiag(U'ᵀ diag(W_k) U' + beta_scale·β ∇²ρ_ε(s_k))`` and return the map
         g (2, P, r1) ↦ −(that matrix)⁻¹ g. Woodbury through ``I/t_fit + Σ_i D_i U' A_i U'ᵀ D_i`` (n×n)."""
         rho = ((S**2).sum(1) + eps**2).sqrt()  # (2, P)
-        H = (self.U.T[None, None] * W.permute(0, 2, 1)[..., None, :]) @ self.U
+        H = self._weighted_grams(W)
         Sp = S.permute(0, 2, 1)
         H = H - (beta_scale * self.beta / rho**3)[..., None, None] * Sp[..., :, None] * Sp[..., None, :]
         H.diagonal(dim1=-2, dim2=-1).add_((beta_scale * self.beta / rho)[..., None])
-        # along s_k the norm's curvature βε²/ρ³ can vanish below rounding: a relative jitter keeps each
-        # block positive definite (the step stays a descent direction; the line search does the rest)
-        H.diagonal(dim1=-2, dim2=-1).add_(self.jitter * H.diagonal(dim1=-2, dim2=-1).amax(-1, keepdim=True))
         Hinv = torch.cholesky_inverse(_cholesky(H))
-        L = _cholesky(Hinv.sum(0))  # both families of pattern i share D_i U'
-        F = ((self.U[None] @ L) * self.D.T[..., None]).permute(1, 0, 2).reshape(self.n, -1)  # [D_i U' L_i]
+        A = Hinv.sum(0)  # (P, r1, r1): both families of pattern i share D_i U'
+        # patterns whose A_i is negligible (both families inactive, held at 0 by the smoothing) change
+        # K by less than rounding: leave them out of the GEMM, the one O(n²P(r+1)) product per step
+        trace = A.diagonal(dim1=-2, dim2=-1).sum(-1)
+        keep = torch.nonzero(trace > 1e-14 * trace.max()).flatten()
+        F = torch.einsum("nr,prs->nps", self.U, _cholesky(A[keep])) * self.D[:, keep, None]  # [D_i U' L_i]
+        F = F.reshape(self.n, -1)
         K = F @ F.T
         K.diagonal().add_(1.0 / t_fit)
         chol = _cholesky(K)
@@ -162,14 +183,15 @@ class InteriorPoint:
 
     def start(self):
         """A strictly feasible start: s_k = a_k h_i along each pattern's interior direction, with the a_k ≥ 0
-        fitted to y by NNLS over the 2P columns ``±D_i U'h_i`` and floored at 1% of their mean."""
+        fitted to y by NNLS over the 2P columns ``±D_i U'h_i`` and floored at their mean (a start well inside
+        every cone takes ~30% fewer steps than one near the NNLS fit, measured on digits n = 1000, P = 200)."""
         from scipy.optimize import nnls
 
         H = interior_directions(self.U, self.D)  # (r1, P), unit columns
         cols = self.D * (self.U @ H)  # (n, P)
         Phi = torch.cat([cols, -cols], dim=1).cpu().double().numpy()
         a, _ = nnls(Phi, self.y.cpu().double().numpy(), maxiter=20 * Phi.shape[1])
-        floor = 0.01 * max(a.mean(), float(self.y.norm()) / (4 * self.P))
+        floor = max(a.mean(), float(self.y.norm()) / (4 * self.P))
         a = torch.as_tensor(np.maximum(a, floor), dtype=H.dtype, device=H.device).reshape(2, 1, self.P)
         return H[None] * a
 
@@ -188,14 +210,27 @@ class InteriorPoint:
             return dS, dc, (target - lam * c - lam * dc) / c
 
         def max_alpha(dc, dlam):
-            ratios = [(-a[da < 0] / da[da < 0]).min() for a, da in ((c, dc), (lam, dlam)) if (da < 0).any()]
+            inf = torch.tensor(np.inf, dtype=c.dtype, device=c.device)
+            ratios = [torch.where(da < 0, -a / da, inf).min() for a, da in ((c, dc), (lam, dlam))]
             return min([1.0] + [float(r) for r in ratios])
 
         dS, dc, dlam = direction(torch.zeros_like(c))
         a_aff = max_alpha(dc, dlam)
         mu_aff = float(((c + a_aff * dc) * (lam + a_aff * dlam)).sum()) / self.m
-        dS, dc, dlam = direction((mu_aff / mu) ** 3 * mu - dc * dlam)
-        alpha = min(1.0, 0.99 * max_alpha(dc, dlam))
+        sigma_mu = (mu_aff / mu) ** 3 * mu
+        target = sigma_mu - dc * dlam
+        dS, dc, dlam = direction(target)
+        alpha = max_alpha(dc, dlam)
+        for _ in range(self.correctors):  # Gondzio's centrality correctors (same factorization)
+            trial = min(1.0, alpha + 0.2)
+            v = (c + trial * dc) * (lam + trial * dlam)
+            w = torch.clamp(0.1 * sigma_mu - v, min=0) + torch.clamp(10 * sigma_mu - v, max=0).clamp(min=-10 * sigma_mu)
+            cand = direction(target + w)
+            a_new = max_alpha(cand[1], cand[2])
+            if a_new < 1.01 * alpha:
+                break
+            (dS, dc, dlam), alpha, target = cand, a_new, target + w
+        alpha = min(1.0, 0.99 * alpha)
         return S + alpha * dS, lam + alpha * dlam, alpha
 
     def run(self, tol=1e-6, max_iter=200, time_limit_s=None, warm=None, verbose=False):
@@ -211,9 +246,10 @@ class InteriorPoint:
                 S, lam, alpha = self.step(S, lam)
             except FloatingPointError:  # the Newton system lost definiteness in this precision
                 break
-            upper, lower, m = self.certify(S, lam)
+            eta = float((self.margins(S) * lam).sum())
+            upper, lower, m = self.certify(S, lam, refine=30 if eta < 1e-3 * abs(self.objective(S)) else 0)
             # complementarity far below the tolerance: the primal is done; certify exactly, then stop
-            done = float((self.margins(S) * lam).sum()) < 0.01 * tol * abs(upper)
+            done = eta < 0.01 * tol * abs(upper)
             if done and upper - lower > tol * abs(upper):
                 upper, lower, m = self.certify(S, lam, exact=True)
             if upper < best["upper"]:

@@ -26,6 +26,7 @@ from bnconvex.network import BNNetwork
 
 SOLVERS = ("clarabel", "scs")  # CVXPY's open solvers; "bnconvex" is our own (squared loss)
 MAX_ENTRIES = 5e7  # n·P·C·(r+1) above which CVXPY's dense model does not fit a node's memory
+IPM_MAX_ENTRIES = 3e8  # float entries (2.4 GB in float64) up to which solver="bnconvex" uses its interior point
 
 
 @dataclass
@@ -174,13 +175,23 @@ def _solve_cvxpy(Up, Dm, y, beta, loss, solver, **solver_options):
     return np.stack([V.value for V in S]), np.stack([V.value for V in Sn]), status, t_solve, cons[0].dual_value
 
 
+def choose_own_method(n: int, r1: int, P: int) -> str:
+    """What ``method="auto"`` of solver="bnconvex" picks for U' of shape n×r1 and P patterns."""
+    from bnconvex.convex.barrier import interior_point_entries
+
+    if n == r1:
+        return "orthant"
+    return "ipm" if interior_point_entries(n, r1, P) <= IPM_MAX_ENTRIES else "admm"
+
+
 def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, device=None, method="auto",
                **options):
     """Our solver, column by column (the column-wise program decouples). ``method``: "orthant" (the dual
     L-BFGS-B of :mod:`bnconvex.convex.orthant`, needs a square U', i.e. r + 1 = n), "ipm" (the
     interior-point method of :mod:`bnconvex.convex.barrier`), "admm" (:mod:`bnconvex.convex.solver`), or
-    "auto": orthant when U' is square, else ipm. Returns as :func:`_solve_cvxpy` (no dual: the
-    certificate's own candidate ``∇L(ŷ)`` is our dual point ``−v``)."""
+    "auto": orthant when U' is square, else ipm when it fits in memory (:data:`IPM_MAX_ENTRIES`), else
+    admm. Returns as :func:`_solve_cvxpy` (no dual: the certificate's own candidate ``∇L(ŷ)`` is our dual
+    point ``−v``)."""
     import torch
 
     from bnconvex.convex.barrier import InteriorPoint
@@ -191,7 +202,7 @@ def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, de
         raise ValueError(f"solver 'bnconvex' handles the squared loss, not {loss!r}; use clarabel or scs")
     methods = {"orthant": OrthantDual, "ipm": InteriorPoint, "admm": ADMM}
     if method == "auto":
-        method = "orthant" if Up.shape[0] == Up.shape[1] else "ipm"
+        method = choose_own_method(*Up.shape, D.shape[1])
     if method not in methods:
         raise ValueError(f"method must be 'auto' or one of {sorted(methods)}, got {method!r}")
     Y = y[:, None] if y.ndim == 1 else y
