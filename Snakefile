@@ -29,6 +29,7 @@ include: "workflow/rules/closed_form.smk"
 include: "workflow/rules/convex.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/benchmarks.smk"
 
 
 rule all:

@@ -33,16 +33,9 @@ import torch
 from bnconvex.convex import patterns, solve
 from bnconvex.convex.programs import choose_own_method
 from bnconvex.data import load_prepared
+from bnconvex.data.sources import digits_parity
 from bnconvex.io import save_json
 from bnconvex.linalg import compact_svd
-
-
-def digits(n, seed=0):
-    from bnconvex.data.sources import load_raw
-
-    raw = load_raw("digits")
-    idx = np.sort(np.random.default_rng(seed).choice(len(raw.y), n, replace=False))
-    return raw.X[idx] / 16.0, np.where(raw.y[idx] % 2 == 0, 1.0, -1.0)
 
 
 def cifar_two_class(path, n, seed=0):
@@ -126,7 +119,7 @@ def main():
             record(run_instance(name, X, Y, args.cifar_P, args, device))
             continue
         for n in args.n:
-            X, y = digits(n) if name == "digits" else cifar_two_class(args.cifar, n)
+            X, y = digits_parity(n) if name == "digits" else cifar_two_class(args.cifar, n)
             for P in args.P:
                 record(run_instance(name, X, y, P, args, device))
 

@@ -1,13 +1,14 @@
 """Our certified solver (solver="bnconvex") against the paper's approach, SGD / Adam on App. A's penalized
 form of the same convex program (``bnconvex.models.ConvexNet``), in one run, on the same data and patterns.
 
-Instance: a seeded subset of a prepared data set (default: digits, even/odd as ±1), n samples, P patterns
+Instance: n seeded rows of the embedded digits (even/odd as ±1, as in benchmarks/convex_solver.py), or of a
+prepared data set given by --data (classes by parity), P patterns
 ``1[U'h ≥ 0]`` drawn by ConvexNet itself (so both solve exactly the same program), squared loss, β.
 For the penalized runs (each capped at --budget-s seconds of training) we record the exact convex
 objective reached, its constraint violation, and the time to come within 1e-2 and 1e-4 (relative) of the
 certified optimum. Results: results/benchmarks/penalized_sgd.json.
 
-Usage: python benchmarks/penalized_sgd.py [--data data/processed/digits.npz] [--n 200] [--P 50]
+Usage: python benchmarks/penalized_sgd.py [--data digits | data/processed/<name>.npz] [--n 200] [--P 50]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 
 from bnconvex.convex import solve
 from bnconvex.data import load_prepared
+from bnconvex.data.sources import digits_parity
 from bnconvex.io import save_json
 from bnconvex.models import ConvexNet, SpectralMap
 
@@ -53,7 +55,7 @@ def penalized_run(model: ConvexNet, X, Y, optimizer: str, lr: float, budget_s: f
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="data/processed/digits.npz")
+    ap.add_argument("--data", default="digits")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--P", type=int, default=50)
     ap.add_argument("--beta", type=float, default=0.1)
@@ -62,11 +64,14 @@ def main():
     ap.add_argument("--out", default="results/benchmarks/penalized_sgd.json")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    data = load_prepared(args.data)
-    rng = np.random.default_rng(0)
-    idx = np.sort(rng.choice(len(data.y_train), args.n, replace=False))
-    X, labels = data.X_train[idx], (data.y_train[idx] % 2 == 0).astype(int)
-    y = 2.0 * labels - 1.0
+    if args.data == "digits":
+        X, y = digits_parity(args.n)
+        name = "digits"
+    else:
+        data = load_prepared(args.data)
+        idx = np.sort(np.random.default_rng(0).choice(len(data.y_train), args.n, replace=False))
+        X, y = data.X_train[idx], np.where(data.y_train[idx] % 2 == 0, 1.0, -1.0)
+        name = data.meta["name"]
     make = lambda: ConvexNet(SpectralMap.fit(X), args.P, 1, args.beta, args.rho, seed=0, dtype=torch.float64)
     Xt, Yt = torch.as_tensor(X), torch.as_tensor(y)[:, None]
     D = (make().u_prime(Xt) @ make().H >= 0).numpy()  # ConvexNet's own patterns on the training rows
@@ -78,7 +83,7 @@ def main():
         for lr in lrs:
             runs.append(penalized_run(make(), Xt, Yt, optimizer, lr, args.budget_s, p_star))
             print(runs[-1], flush=True)
-    save_json(args.out, {"dataset": data.meta["name"], "n": args.n, "P": args.P, "beta": args.beta,
+    save_json(args.out, {"dataset": name, "n": args.n, "P": args.P, "beta": args.beta,
                          "rho": args.rho, "ours": {k: ours[k] for k in ("primal_convex", "lower_bound", "rel_gap",
                                                                          "max_violation", "time_s")},
                          "penalized": runs})

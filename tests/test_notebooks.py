@@ -56,3 +56,25 @@ def test_notebooks_name_no_paths_of_their_own():
                 code = line.split("#", 1)[0]
                 for fragment in ('"results/', "'results/", '"data/', "'data/", '"config/', ".csv\"", ".json\""):
                     assert fragment not in code, (nb.name, line)
+
+
+def test_benchmarks_notebook_executes(tmp_path):
+    """The solver benchmark page: one instance with CVXPY's time, one where CVXPY was skipped."""
+    base = {"dataset": "digits", "d": 64, "C": 1, "ours_method": "ipm", "ours_total_s": 1.5, "ours_gap": 5e-7,
+            "cvxpy_gap": 1e-8, "device": "cpu"}
+    records = [base | {"n": 200, "P": 50, "cvxpy_s": 10.0, "ours_s": 0.5, "speedup": 20.0, "rel_obj_diff": 1e-7,
+                       "cvxpy_note": "finished"},
+               base | {"n": 1000, "P": 1000, "cvxpy_s": None, "ours_s": 30.0, "speedup": None, "rel_obj_diff": None,
+                       "cvxpy_note": "skipped"}]
+    (tmp_path / "solver.json").write_text(json.dumps(records))
+    penalized = {"dataset": "digits", "n": 200, "P": 50, "beta": 0.1, "rho": 1.0,
+                 "ours": {"primal_convex": 6.16, "max_violation": 0.0, "time_s": 2.0, "rel_gap": 1e-6},
+                 "penalized": [{"optimizer": "sgd", "lr": 1e-3, "final_objective": 6.3, "final_rel_excess": 0.02,
+                                "max_violation": 4e-4, "time_s": 40.0}]}
+    (tmp_path / "pen.json").write_text(json.dumps(penalized))
+    params = {"convex_solver": str(tmp_path / "solver.json"), "penalized_sgd": str(tmp_path / "pen.json"),
+              "solver_png": str(tmp_path / "s.png"), "solver_pdf": str(tmp_path / "s.pdf")}
+    render_notebook(ROOT / "notebooks" / "benchmarks.ipynb", tmp_path / "o.ipynb", tmp_path / "o.html", params)
+    assert (tmp_path / "s.png").stat().st_size > 1000 and (tmp_path / "s.pdf").exists()
+    html = (tmp_path / "o.html").read_text()
+    assert "Traceback" not in html and "sgd lr=0.001" in html and "skipped" in html

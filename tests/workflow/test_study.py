@@ -115,6 +115,8 @@ def test_convex_jobs_are_certified_and_reconstructed(study_run):
         assert cert["rel_gap"] <= 1e-6, name
         assert cert["network_rel_diff"] <= 1e-6, name
         assert cert["lower_bound"] <= cert["primal_convex"] + 1e-9
+        solver = cfg["thm22"].get("solver", cfg["solver"]) if name == "thm2.2" else cfg["solver"]
+        assert cert["solver"] == solver, name
     exact = json.loads((study_run / "results/convex/digits/exact2d-certificate.json").read_text())
     n = cfg["exact2d"]["n"]
     assert exact["patterns_complete"] and exact["P"] == 2 * (1 + (n - 1) + (n - 1) * (n - 2) // 2)

@@ -1,5 +1,17 @@
 # Convex stage: exact convex programs solved with CVXPY + open solvers, reconstruction and certificates.
 CVX = config["convex"]
+THM22_SOLVER = CVX["thm22"].get("solver", CVX["solver"])
+
+
+def thm22_mem_mb(wc):
+    """CVXPY's model holds ~n·P·(r+1) nonzeros several times over; our solver ~n·P (orthant) or the
+    interior point's blocks (bnconvex.convex.barrier.interior_point_entries), bounded here by 4·n·P·(r+1)/P."""
+    n, P = CVX["thm22"]["n"], CVX["thm22"]["P"]
+    r1 = min(n, data_shape(wc.dataset)[1]) + 1
+    if THM22_SOLVER == "bnconvex":
+        return mem_mb((n, P), (2 * P, r1 * r1 if r1 < n else 1), (n, n), copies=6)
+    return mem_mb((n * P, r1), copies=20)
+
 
 
 rule convex_thm22:
@@ -10,15 +22,14 @@ rule convex_thm22:
         network="results/convex/{dataset}/thm2.2-network.npz",
     params:
         classes=CVX["classes"],
-        solver=CVX["solver"],
+        solver=THM22_SOLVER,
         settings=CVX["thm22"],
     log:
         "logs/convex/{dataset}-thm2.2.log",
     benchmark:
         "results/benchmarks/jobs/convex/{dataset}-thm2.2.tsv"
     resources:
-        # CVXPY's model holds ~n·P·(r+1) nonzeros several times over; Clarabel factors it
-        mem_mb=lambda wc: mem_mb((CVX["thm22"]["n"] * CVX["thm22"]["P"], min(CVX["thm22"]["n"], data_shape(wc.dataset)[1]) + 1), copies=20),
+        mem_mb=thm22_mem_mb,
         runtime=lambda wc: 10 + CVX["thm22"]["n"] * CVX["thm22"]["P"] // 200,
     script:
         "../scripts/convex.py"

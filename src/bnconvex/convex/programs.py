@@ -141,7 +141,9 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     net = reconstruct(blocks, svd.V, svd.Sigma, C, dust)
 
     candidates = [losses.gradient(loss, yhat, y)]
-    if dual is not None:
+    if dual is not None and solver == "bnconvex":  # ours: ŷ − y at its best dual iterate (the gradient's sign)
+        candidates += [np.asarray(dual, float)]
+    elif dual is not None:  # CVXPY's dual of u = ŷ, whose sign convention depends on the solver
         candidates += [np.asarray(dual, float), -np.asarray(dual, float)]
     t0 = time.perf_counter()
     lb = lower_bound(loss, candidates, y, beta, PatternSystem(U_prime=Up, D=D))
@@ -190,8 +192,8 @@ def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, de
     L-BFGS-B of :mod:`bnconvex.convex.orthant`, needs a square U', i.e. r + 1 = n), "ipm" (the
     interior-point method of :mod:`bnconvex.convex.barrier`), "admm" (:mod:`bnconvex.convex.solver`), or
     "auto": orthant when U' is square, else ipm when it fits in memory (:data:`IPM_MAX_ENTRIES`), else
-    admm. Returns as :func:`_solve_cvxpy` (no dual: the certificate's own candidate ``∇L(ŷ)`` is our dual
-    point ``−v``)."""
+    admm. Returns as :func:`_solve_cvxpy`; the dual is ``ŷ − y`` at the iterate of the solver's best lower
+    bound (which may precede the returned primal iterate), n or n×C, or None."""
     import torch
 
     from bnconvex.convex.barrier import InteriorPoint
@@ -206,16 +208,18 @@ def _solve_own(Up, D, y, beta, loss, tol=1e-6, time_limit_s=None, dtype=None, de
     if method not in methods:
         raise ValueError(f"method must be 'auto' or one of {sorted(methods)}, got {method!r}")
     Y = y[:, None] if y.ndim == 1 else y
-    S, Sn, t, ok = [], [], 0.0, True
+    S, Sn, duals, t, ok = [], [], [], 0.0, True
     for c in range(Y.shape[1]):
         out = methods[method](Up, D, Y[:, c], beta, dtype=dtype or torch.float64, device=device).run(
             tol=tol, time_limit_s=time_limit_s, **options)
         Sc = out["S"].cpu().double().numpy()
         S.append(Sc[0])
         Sn.append(Sc[1])
+        duals.append(None if out.get("dual") is None else -out["dual"].cpu().double().numpy())
         t += out["time_s"]
         ok &= out["converged"]
-    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, None
+    dual = None if any(d is None for d in duals) else np.stack(duals, axis=1).reshape(y.shape)
+    return np.stack(S), np.stack(Sn), "optimal" if ok else "not_converged", t, dual
 
 
 def _certificate(program, X, y, beta, loss, P, complete, solver, status, primal_convex, primal_network, lb,

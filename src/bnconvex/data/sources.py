@@ -169,3 +169,12 @@ def load_raw(name: str, path=None, format: str | None = None, url: str | None = 
         meta["pixel_max"] = source.pixel_max
     return RawData(X.astype(np.float64), y.astype(np.int64), X_test.astype(np.float64),
                    y_test.astype(np.int64), list(names), meta)
+
+
+def digits_parity(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n seeded rows of the embedded digits (pixels / 16) with even → +1, odd → −1: the benchmarks' real,
+    offline scalar task (X n×64, y n)."""
+    raw = load_raw("digits")
+    idx = np.sort(np.random.default_rng(seed).choice(len(raw.y), n, replace=False))
+    return raw.X[idx] / 16.0, np.where(raw.y[idx] % 2 == 0, 1.0, -1.0)
+
