@@ -122,7 +122,7 @@ class InteriorPoint:
         self._kr = None
         self.correctors = 2
 
-    # S: (2, r1, P) [family, coordinate, pattern]; tau: (2, P)
+    # S: (2, r1, P) [family, coordinate, pattern]; margins and multipliers λ: (2, n, P)
     def fit(self, S):
         """ŷ = Σ_k G_k s_k (n,)."""
         return (self.D * (self.U @ (S[0] - S[1]))).sum(1)
@@ -190,7 +190,10 @@ class InteriorPoint:
         H = interior_directions(self.U, self.D)  # (r1, P), unit columns
         cols = self.D * (self.U @ H)  # (n, P)
         Phi = torch.cat([cols, -cols], dim=1).cpu().double().numpy()
-        a, _ = nnls(Phi, self.y.cpu().double().numpy(), maxiter=20 * Phi.shape[1])
+        try:
+            a, _ = nnls(Phi, self.y.cpu().double().numpy(), maxiter=20 * Phi.shape[1])
+        except RuntimeError:  # no NNLS fit within its iteration limit: the floor alone is a valid start
+            a = np.zeros(Phi.shape[1])
         floor = max(a.mean(), float(self.y.norm()) / (4 * self.P))
         a = torch.as_tensor(np.maximum(a, floor), dtype=H.dtype, device=H.device).reshape(2, 1, self.P)
         return H[None] * a
