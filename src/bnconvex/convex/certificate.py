@@ -9,7 +9,8 @@ and by Moreau's decomposition ``max_{s ∈ K, ‖s‖≤1} gᵀs = ‖Π_K(g)‖
 problem checked exactly for each pattern (shared/FORMULAS.md, "Certificate").
 
 Given a candidate v (e.g. ``∇L(ŷ)`` at the solution), scaling it by ``min(1, β/m)``, where m is the largest
-constraint value, makes it feasible (the conjugates' domains are star-shaped around 0 for our losses), and
+constraint value (per output column for the squared loss, whose column-wise program separates), makes it
+feasible (the conjugates' domains are star-shaped around 0 for our losses), and
 ``−L*(v̂)`` is then a lower bound on the program over the same patterns; over a complete pattern set, on the
 non-convex training problem at any width.
 """
@@ -107,9 +108,15 @@ def lower_bound(loss: str, candidates: list[np.ndarray], y: np.ndarray, beta: fl
         if V is None or not np.all(np.isfinite(V)):
             continue
         V = losses.project_dual(loss, np.asarray(V, float).reshape(y.shape), y)
-        m = dual_constraint(V, system)
-        scale = 1.0 if m <= beta else beta / m
+        if loss == "squared" and V.ndim == 2:
+            # the column-wise program's dual constraints and L* both separate over columns: scale each
+            m = np.array([dual_constraint(V[:, c], system) for c in range(V.shape[1])])
+            scale = np.where(m <= beta, 1.0, beta / np.maximum(m, 1e-300))
+        else:
+            m = np.array(dual_constraint(V, system))
+            scale = np.array(1.0 if m <= beta else beta / m)
         lb = -losses.conjugate(loss, scale * V, y)
         if lb > best["lower_bound"]:
-            best = {"lower_bound": float(lb), "dual_constraint": float(m * scale), "dual_scale": float(scale)}
+            best = {"lower_bound": float(lb), "dual_constraint": float(np.max(m * scale)),
+                    "dual_scale": float(np.min(scale))}
     return best
