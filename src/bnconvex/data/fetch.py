@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from bnconvex.io import temporary_prefix, umask
+
 
 class ChecksumError(ValueError):
     """A fetched file does not have the expected hash. The file has been deleted."""
@@ -45,6 +47,24 @@ def _same(known_hash: str, actual: str) -> bool:
     return known.lower() == actual.lower()
 
 
+def verify_file(path: str | Path, known_hash: str, url: str | None = None, delete: bool = True,
+                name: str | None = None) -> str:
+    """Check ``path`` against ``known_hash`` ("alg:hex"); return its actual hash ("alg:hex").
+
+    On a mismatch the file is deleted (``delete``: a plain rerun of the workflow then fetches it again) and a
+    :class:`ChecksumError` names the file (``name``, else ``path``), where it came from, and both hashes.
+    """
+    path = Path(path)
+    actual = file_hash(path, known_hash)
+    if not _same(known_hash, actual):
+        if delete:
+            path.unlink(missing_ok=True)
+        origin = f" from {url}" if url else ""
+        raise ChecksumError(f"checksum mismatch for {name or path}{origin}: expected {known_hash}, got {actual}"
+                            + ("; the file was deleted" if delete else ""))
+    return actual
+
+
 def fetch_url(url: str, known_hash: str, dest: str | Path) -> Path:
     """Fetch ``url`` to ``dest`` and verify ``known_hash``; return ``dest``.
 
@@ -64,14 +84,10 @@ def fetch_url(url: str, known_hash: str, dest: str | Path) -> Path:
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     downloader = _file_downloader if url.startswith("file:") else None
-    with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmpdir:
+    with tempfile.TemporaryDirectory(prefix=temporary_prefix(dest), suffix=".tmp", dir=dest.parent) as tmpdir:
         tmp = pooch.retrieve(url, known_hash=None, fname=dest.name, path=tmpdir, downloader=downloader,
                              progressbar=False)
-        actual = file_hash(tmp, known_hash)
-        if not _same(known_hash, actual):
-            raise ChecksumError(
-                f"checksum mismatch for {dest.name} from {url}: expected {known_hash}, got {actual}; "
-                "the file was deleted"
-            )
+        verify_file(tmp, known_hash, url, name=dest.name)
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, dest)
     return dest
