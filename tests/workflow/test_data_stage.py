@@ -61,3 +61,20 @@ def test_corrupted_mirror_fails_with_a_checksum_error_and_leaves_no_file(tmp_pat
     raw_dir = work / "data/raw/cnae9"
     assert not raw_dir.exists() or list(raw_dir.iterdir()) == []
     assert not (work / "data/processed/cnae9.npz").exists()
+
+
+@pytest.mark.skipif(not (SHARED / "cnae9").exists(), reason="shared CNAE-9 mirror not present")
+def test_raw_file_corrupted_after_its_fetch_fails_prepare_data_with_a_checksum_error(tmp_path):
+    work = copy_project(tmp_path)
+    cfg = config_with_mirror(work, "cnae9", f"file://{SHARED}/cnae9/CNAE-9.data")
+    raw = work / "data/raw/cnae9/CNAE-9.data"
+    snakemake("--cores", "1", "--configfile", str(cfg), "--", str(raw.relative_to(work)), cwd=work)
+    data = bytearray(raw.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit in a verified download
+    raw.write_bytes(bytes(data))
+    proc = snakemake("stage_data", "--cores", "1", "--configfile", str(cfg), cwd=work, check=False)
+    assert proc.returncode != 0
+    log = (work / "logs/data/prepare_cnae9.log").read_text()
+    assert "ChecksumError: checksum mismatch for data/raw/cnae9/CNAE-9.data" in log
+    assert "expected sha256:1e40e809" in log and "got sha256:" in log
+    assert not (work / "data/processed/cnae9.npz").exists() and not (work / "data/processed/cnae9.json").exists()

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from bnconvex.data.fetch import fetch_url, file_hash
+from bnconvex.data.fetch import ChecksumError, fetch_url, file_hash, verify_file
 from bnconvex.data.formats import READERS, read_cifar_python
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -133,7 +133,8 @@ def load_raw(name: str, path=None, format: str | None = None, url: str | None = 
     ``format`` overrides the source's format (``image-folder`` for a CIFAR image tarball). ``url`` and
     ``known_hash`` (what the file was fetched and verified with) are recorded in the metadata, with the
     file's sha256 and ``official_bytes``: whether the file matches the official published checksum,
-    computed from the file itself.
+    computed from the file itself. With ``known_hash`` the file is verified first: a mismatch raises
+    :class:`~bnconvex.data.fetch.ChecksumError` (naming file, expected and actual hash) before anything is read.
     """
     source = get_source(name)
     if source.format == "embedded":
@@ -141,6 +142,11 @@ def load_raw(name: str, path=None, format: str | None = None, url: str | None = 
     if path is None:
         raise ValueError(f"data set {name!r} needs its fetched file (see bnconvex.data.fetch)")
     fmt = format or source.format
+    if known_hash:  # the bytes read are the bytes that were verified: a copy corrupted since fails here
+        try:
+            verify_file(path, known_hash, url, delete=False)
+        except ChecksumError as err:
+            raise ChecksumError(f"{err}; delete the file and rerun to fetch it again") from None
     if fmt not in READERS:
         raise ValueError(f"unknown format {fmt!r} for {name!r}; choose one of {', '.join(READERS)}")
     if fmt == "cifar-python":
