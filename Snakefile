@@ -32,13 +32,22 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/benchmarks.smk"
 
 
+# Every file the config implies is a final target, intermediates included: a page, figure, provenance record
+# or per-model output deleted by a killed (forced) run is rebuilt by the next plain run, never skipped.
 rule all:
     input:
-        prepared_data(),
-        spectral_summaries(),
-        closed_form_certificates(),
-        fig4_outputs(),
-        convex_certificates(),
-        train_outputs(),
-        "results/report/index.html",
+        data_outputs(),
+        spectral_outputs(),
+        closed_form_outputs(),
+        convex_outputs(),
+        train_stage_outputs(),
+        report_outputs(),
     default_target: True
+
+
+onstart:
+    # temporaries of writers killed mid-write (bnconvex.io.atomic_path) are never left among the outputs
+    from bnconvex.io import remove_stray_temporaries
+
+    for _stray in remove_stray_temporaries("results", "data"):
+        print(f"removed a temporary left by a killed job: {_stray}")

@@ -2,8 +2,10 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 BIN = Path(sys.executable).parent
 # what a workflow run needs from the repository (data/ and results/ are made by the run)
-PROJECT_FILES = ["Snakefile", "workflow", "config", "notebooks", "src", "dvc.yaml", ".dvcignore"]
+PROJECT_FILES = ["Snakefile", "workflow", "config", "notebooks", "src", "profiles", "dvc.yaml", ".dvcignore"]
 
 
 def one_hot_instance(rng, class_sizes, d):
@@ -50,3 +52,23 @@ def run(cmd, cwd, check=True, **kw):
 
 def snakemake(*args, cwd, check=True):
     return run([str(BIN / "snakemake"), *args], cwd=cwd, check=check)
+
+
+def kill_when(cmd, cwd, killed, timeout=300.0):
+    """Run ``cmd`` in its own process group and SIGKILL the whole group (jobs included) as soon as
+    ``killed()`` is true; fail if the command ends first."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if killed():
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None and time.monotonic() >= deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+        rc = proc.wait()
+    assert rc == -signal.SIGKILL, f"{' '.join(cmd)} ended (rc {rc}) before the kill point"

@@ -1,11 +1,12 @@
 """DVC drives the Snakemake stages: nothing reruns when nothing changed; a config change reruns only
 the stages that depend on it."""
 
+import re
 import shutil
 
 import pytest
 import yaml
-from helpers import copy_project, run
+from helpers import copy_project, kill_when, run
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +23,52 @@ def write(work, cfg):
     (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
 
 
-def test_dvc_repro_reruns_only_what_changed(tmp_path):
+def test_dvc_repro_killed_in_training_resumes_then_reruns_only_what_changed(tmp_path):
+    """One DVC study for both (each costs a full `dvc repro`): first killed during training and rerun, then
+    edited."""
+    import torch
+
     work = copy_project(tmp_path)
-    cfg = small_study(work)
+    cfg = small_study(work)  # Fig. 1: sgd and whitened, trained one after the other (2 threads each)
+    epochs = 150
+    for model in ("sgd", "whitened"):
+        cfg["train"]["models"][model]["epochs"] = epochs
+    write(work, cfg)
     run(["git", "init", "-q"], cwd=work)
     run(["dvc", "init", "-q"], cwd=work)
+    train = work / "results/train/digits"
+
+    def one_finished_the_other_midway():
+        done = [m for m in ("sgd", "whitened") if (train / m / "summary.json").exists()]
+        if len(done) != 1:
+            return False
+        other = ({"sgd", "whitened"} - set(done)).pop()
+        try:
+            ckpt = torch.load(train / other / "checkpoint.pt", map_location="cpu", weights_only=False)
+        except (FileNotFoundError, RuntimeError, EOFError):
+            return False
+        return not ckpt["complete"] and ckpt["epoch"] >= 5
+
+    kill_when(["dvc", "repro"], work, one_finished_the_other_midway, timeout=900)
+    [finished] = [m for m in ("sgd", "whitened") if (train / m / "summary.json").exists()]
+    killed = "whitened" if finished == "sgd" else "sgd"
+    epoch_at_kill = torch.load(train / killed / "checkpoint.pt", weights_only=False)["epoch"]
+    finished_bytes = (train / finished / "metrics.csv").read_bytes()
+    finished_log = (work / f"logs/train/digits/{finished}.log").read_text()
+
+    run(["snakemake", "--unlock"], cwd=work)  # README: after a kill, unlock, then the same command
     first = run(["dvc", "repro"], cwd=work)
     assert "Running stage 'report'" in first.stdout
     assert (work / "dvc.lock").exists()
+    log = (work / f"logs/train/digits/{killed}.log").read_text()
+    resumed = re.search(r"resuming from the checkpoint at epoch (\d+)", log)
+    assert resumed and int(resumed[1]) >= epoch_at_kill, log
+    metrics = (train / killed / "metrics.csv").read_text().splitlines()
+    assert [int(float(row.split(",")[0])) for row in metrics[1:]] == list(range(epochs + 1))
+    # the model that had finished before the kill was not trained again
+    assert (work / f"logs/train/digits/{finished}.log").read_text() == finished_log
+    assert (train / finished / "metrics.csv").read_bytes() == finished_bytes
+
     second = run(["dvc", "repro"], cwd=work)
     assert "Running stage" not in second.stdout
     assert "up to date" in second.stdout

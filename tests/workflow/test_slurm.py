@@ -13,7 +13,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, copy_project, snakemake
+from helpers import copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 SLURM_TARGETS = ["stage_data", "stage_spectral", "stage_closed_form", "stage_convex", "results/report/study.html",
@@ -42,8 +42,7 @@ def slurm_run(tmp_path_factory):
         if os.environ.get("BNCONVEX_REQUIRE_SLURM") == "1":
             pytest.fail("BNCONVEX_REQUIRE_SLURM=1 but no idle SLURM node answers sinfo")
         pytest.skip("no SLURM cluster (run .ci/slurm-up.sh)")
-    work = copy_project(tmp_path_factory.mktemp("slurm"))
-    shutil.copytree(ROOT / "profiles", work / "profiles")
+    work = copy_project(tmp_path_factory.mktemp("slurm"))  # profiles/ included
     # every stage, but of the training figures only Fig. 1 (each job costs an sbatch round trip)
     proc = snakemake("--profile", "profiles/slurm-ci", "--configfile", "config/test.yaml", "--", *SLURM_TARGETS,
                      cwd=work)

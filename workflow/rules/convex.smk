@@ -100,8 +100,18 @@ rule convex_cnn:
         "../scripts/convex.py"
 
 
+def convex_outputs():
+    """Every file the convex stage makes for this config: each program's certificate and network, the 2-D grid."""
+    out = []
+    for certificate in convex_certificates():
+        out += [certificate, certificate.replace("-certificate.json", "-network.npz")]
+        if "/exact2d-" in certificate:
+            out.append(certificate.replace("-certificate.json", "-grid.npz"))
+    return out
+
+
 rule stage_convex:
     # target of the DVC stage `convex` (dvc.yaml)
     input:
-        convex_certificates(),
+        convex_outputs(),
     localrule: True

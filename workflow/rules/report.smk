@@ -15,6 +15,7 @@ rule report_study:
         spectrum_png=report("results/figures/spectrum.png", caption="../report/spectrum.rst", category="Spectral"),
         spectrum_pdf="results/figures/spectrum.pdf",
         provenance="results/figures/spectrum.json",
+        page_provenance="results/report/study.json",
     params:
         title=config["report"]["title"],
         gap_tolerance=config["report"]["gap_tolerance"],
@@ -43,6 +44,7 @@ rule report_fig4:
         fig4_png=report("results/figures/fig4.png", caption="../report/fig4.rst", category="Closed form"),
         fig4_pdf="results/figures/fig4.pdf",
         provenance="results/figures/fig4.json",
+        page_provenance="results/report/fig4.json",
     params:
         provenance_figure="fig4",
         provenance_config={"data": config["data"][CF["dataset"]], "closed_form": CF},
@@ -71,6 +73,7 @@ rule report_convex:
         exact2d_png=report("results/figures/exact2d.png", caption="../report/exact2d.rst", category="Convex"),
         exact2d_pdf="results/figures/exact2d.pdf",
         provenance="results/figures/exact2d.json",
+        page_provenance="results/report/convex.json",
     params:
         provenance_figure="exact2d",
         provenance_config={"data": config["data"][config["convex"]["dataset"]], "convex": config["convex"]},
@@ -115,6 +118,7 @@ rule report_train_figure:
                    labels={"figure": "{fig}"}),
         pdf="results/figures/{fig}.pdf",
         provenance="results/figures/{fig}.json",
+        page_provenance="results/report/{fig}.json",
     wildcard_constraints:
         fig="|".join(train_figures()) or "no-training-figures",
     params:
@@ -165,8 +169,11 @@ rule report_paper:
     output:
         ipynb="results/report/paper.ipynb",
         html="results/report/paper.html",
+        page_provenance="results/report/paper.json",
     params:
         scales=lambda wc: paper_scales(),
+        provenance_figure="paper",
+        provenance_config=lambda wc: {"report": config["report"], "scales": paper_scales()},
     log:
         "logs/report/paper.log",
     benchmark:
@@ -191,9 +198,11 @@ rule report_index:
     input:
         **report_pages(),
     output:
-        "results/report/index.html",
+        html="results/report/index.html",
+        page_provenance="results/report/index.json",
     params:
         title=config["report"]["title"],
+        provenance_config={"report": config["report"], "pages": list(report_pages())},
     log:
         "logs/report/index.log",
     localrule: True
@@ -204,9 +213,22 @@ rule report_index:
         "../scripts/report_index.py"
 
 
+def report_figures():
+    """The figures the report makes for this config (results/figures/<name>.{png,pdf,json})."""
+    return ["spectrum", "fig4", "exact2d", *train_figures()]
+
+
+def report_outputs():
+    """Every file the report stage makes for this config: each page (ipynb, html, provenance record), the
+    index (html, provenance), each figure (png, pdf, provenance record)."""
+    pages = [p for p in report_pages()]
+    return (expand("results/report/{page}.{ext}", page=pages, ext=["ipynb", "html", "json"])
+            + ["results/report/index.html", "results/report/index.json"]
+            + expand("results/figures/{fig}.{ext}", fig=report_figures(), ext=["png", "pdf", "json"]))
+
+
 rule stage_report:
     # target of the DVC stage `report` (dvc.yaml)
     input:
-        "results/report/index.html",
-        expand("results/figures/{fig}.json", fig=["spectrum", "fig4", "exact2d", *train_figures()]),
+        report_outputs(),
     localrule: True

@@ -3,6 +3,11 @@
 from bnconvex.experiments.specs import resolve_spec
 
 TRAIN = config.get("train")
+# The modules that compute a training result are inputs of its jobs: a change to any of them reruns the
+# models (by modification time), so neither `snakemake` nor `dvc repro` has to force the whole stage, and a
+# killed stage resumes from its checkpoints while finished models stay as they are.
+TRAIN_CODE = [f"src/bnconvex/{m}.py" for m in ("train", "models", "cnn_models", "linalg", "experiments/training",
+                                                "experiments/specs")]
 
 
 def train_spec(dataset, model):
@@ -37,6 +42,7 @@ rule train:
     input:
         npz="data/processed/{dataset}.npz",
         meta="data/processed/{dataset}.json",
+        code=TRAIN_CODE,
     output:
         metrics="results/train/{dataset}/{model}/metrics.csv",
         cosine="results/train/{dataset}/{model}/cosine.npz",
@@ -65,6 +71,7 @@ rule train_figure:
                                   model=TRAIN["figures"][wc.fig]["models"]),
         cosine=lambda wc: expand("results/train/{dataset}/{model}/cosine.npz", dataset=wc.dataset,
                                  model=TRAIN["figures"][wc.fig]["models"]),
+        code=TRAIN_CODE,
     output:
         table="results/train/{dataset}/figures/{fig}.csv",
     params:
@@ -84,6 +91,7 @@ rule thm51:
     input:
         npz="data/processed/{dataset}.npz",
         meta="data/processed/{dataset}.json",
+        code=TRAIN_CODE,
     output:
         "results/train/{dataset}/thm51.json",
     params:
@@ -101,8 +109,22 @@ rule thm51:
         "../scripts/thm51.py"
 
 
+def train_model_outputs():
+    """Every model's metrics, cosine similarities and summary, for every training figure of the config."""
+    out = []
+    for fig, ds in train_figures().items():
+        out += expand("results/train/{ds}/{model}/{f}", ds=ds, model=TRAIN["figures"][fig]["models"],
+                      f=["metrics.csv", "cosine.npz", "summary.json"])
+    return list(dict.fromkeys(out))
+
+
+def train_stage_outputs():
+    """Every file the train stage makes for this config (checkpoints aside: they are not outputs)."""
+    return train_model_outputs() + train_outputs()
+
+
 rule stage_train:
     # target of the DVC stage `train` (dvc.yaml)
     input:
-        train_outputs(),
+        train_stage_outputs(),
     localrule: True

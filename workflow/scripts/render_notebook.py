@@ -1,6 +1,7 @@
 """Report stage: execute a notebook with papermill. Every named input (but the notebook) and every named
 figure output becomes a path parameter; every param a value parameter, except ``provenance_*`` params, which
-go with the inputs' hashes into the figure's provenance record (output ``provenance``), when there is one."""
+go with the inputs' hashes into the provenance records of the figure (output ``provenance``) and of the page
+(output ``page_provenance``), where the rule has them."""
 
 import time
 from pathlib import Path
@@ -23,13 +24,15 @@ def one_path(v):
 
 NOT_PARAMETERS = ("notebook", "provenance_inputs")
 parameters = {k: one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
-parameters |= {k: str(Path(v).resolve()) for k, v in out.items() if k not in ("ipynb", "html", "provenance")}
+RECORDS = ("provenance", "page_provenance")
+figures = [v for k, v in out.items() if k not in ("ipynb", "html", *RECORDS)]
+parameters |= {k: str(Path(v).resolve()) for k, v in out.items() if k not in ("ipynb", "html", *RECORDS)}
 parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith("provenance")}
 log.info("parameters: %s", parameters)
 render_notebook(inp.notebook, out.ipynb, out.html, parameters)
-if "provenance" in out.keys():
-    figures = [v for k, v in out.items() if k not in ("ipynb", "html", "provenance")]
-    record = provenance(snakemake.params.provenance_figure, snakemake.params.provenance_config, list(snakemake.input),
-                        time.perf_counter() - t0, snakemake.rule, outputs=figures)
-    save_json(out.provenance, record)
-    log.info("provenance: %s", out.provenance)
+for key, made in (("provenance", figures), ("page_provenance", [out.html, *figures])):
+    if key in out.keys():
+        record = provenance(snakemake.params.provenance_figure, snakemake.params.provenance_config,
+                            list(snakemake.input), time.perf_counter() - t0, snakemake.rule, outputs=made)
+        save_json(out[key], record)
+        log.info("provenance: %s", out[key])

@@ -1,9 +1,14 @@
 """Report stage: the index page linking every rendered page."""
 
+import time
+
+from bnconvex.io import save_json
+from bnconvex.provenance import provenance
 from bnconvex.report import write_index
 from bnconvex.workflow import setup_log
 
 setup_log(snakemake.log[0])
+t0 = time.perf_counter()
 TITLES = {
     "study": "Study overview: data, spectrum, Thm 2.4 certificate",
     "fig4": "Fig. 4: closed-form optimum vs gradient descent",
@@ -19,4 +24,7 @@ TITLES = {
     "fig13": "Fig. 13: without BN",
     "table1": "Table 1: CNN baseline vs convex CNN, with and without truncation",
 }
-write_index([(TITLES[k], v) for k, v in snakemake.input.items()], snakemake.output[0], title=snakemake.params.title)
+write_index([(TITLES[k], v) for k, v in snakemake.input.items()], snakemake.output.html, title=snakemake.params.title)
+save_json(snakemake.output.page_provenance,
+          provenance("index", snakemake.params.provenance_config, list(snakemake.input), time.perf_counter() - t0,
+                     snakemake.rule, outputs=[snakemake.output.html]))
