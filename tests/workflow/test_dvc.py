@@ -1,6 +1,8 @@
-"""DVC drives the Snakemake stages: nothing reruns when nothing changed; a config change reruns only
-the stages that depend on it."""
+"""DVC drives the Snakemake stages: a `dvc repro` killed during training resumes; a remote round trip
+restores every artifact; nothing reruns when nothing changed; a config change reruns only the stages that
+depend on it. One DVC study for all of it: each full `dvc repro` costs minutes."""
 
+import hashlib
 import re
 import shutil
 
@@ -23,9 +25,7 @@ def write(work, cfg):
     (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
 
 
-def test_dvc_repro_killed_in_training_resumes_then_reruns_only_what_changed(tmp_path):
-    """One DVC study for both (each costs a full `dvc repro`): first killed during training and rerun, then
-    edited."""
+def test_dvc_study_killed_in_training_resumes_round_trips_and_reruns_only_what_changed(tmp_path):
     import torch
 
     work = copy_project(tmp_path)
@@ -69,6 +69,21 @@ def test_dvc_repro_killed_in_training_resumes_then_reruns_only_what_changed(tmp_
     assert (work / f"logs/train/digits/{finished}.log").read_text() == finished_log
     assert (train / finished / "metrics.csv").read_bytes() == finished_bytes
 
+    # remote round trip: push, lose every artifact and the cache, pull
+    run(["dvc", "remote", "add", "-d", "store", str(tmp_path / "store")], cwd=work)
+    tracked = ("data", "results/spectral", "results/closed_form", "results/convex", "results/train")
+    digest = lambda: {str(f.relative_to(work)): hashlib.sha256(f.read_bytes()).hexdigest()
+                      for d in tracked for f in sorted((work / d).rglob("*")) if f.is_file() and f.name != ".gitignore"}
+    before = digest()
+    assert len(before) >= 10
+    run(["dvc", "push"], cwd=work)
+    for d in ("results", "data", ".dvc/cache"):
+        shutil.rmtree(work / d)
+    run(["dvc", "pull"], cwd=work)
+    assert digest() == before
+    assert (work / "results/report/index.html").exists()
+    assert "up to date" in run(["dvc", "status"], cwd=work).stdout
+
     second = run(["dvc", "repro"], cwd=work)
     assert "Running stage" not in second.stdout
     assert "up to date" in second.stdout
@@ -84,26 +99,3 @@ def test_dvc_repro_killed_in_training_resumes_then_reruns_only_what_changed(tmp_
     write(work, cfg)
     status = run(["dvc", "status"], cwd=work).stdout
     assert "train:" in status and "convex:" not in status and "spectral:" not in status
-
-
-def test_dvc_remote_round_trip_restores_the_report_inputs(tmp_path):
-    import hashlib
-
-    work = copy_project(tmp_path / "p")
-    small_study(work)
-    run(["git", "init", "-q"], cwd=work)
-    run(["dvc", "init", "-q"], cwd=work)
-    run(["dvc", "remote", "add", "-d", "store", str(tmp_path / "store")], cwd=work)
-    run(["dvc", "repro"], cwd=work)
-    tracked = ("data", "results/spectral", "results/closed_form", "results/convex", "results/train")
-    digest = lambda: {str(f.relative_to(work)): hashlib.sha256(f.read_bytes()).hexdigest()
-                      for d in tracked for f in sorted((work / d).rglob("*")) if f.is_file() and f.name != ".gitignore"}
-    before = digest()
-    assert len(before) >= 10
-    run(["dvc", "push"], cwd=work)
-    for d in ("results", "data", ".dvc/cache"):
-        shutil.rmtree(work / d)
-    run(["dvc", "pull"], cwd=work)
-    assert digest() == before
-    assert (work / "results/report/index.html").exists()
-    assert "up to date" in run(["dvc", "status"], cwd=work).stdout

@@ -82,6 +82,17 @@ def test_schema_rejects_bad_config_at_parse_time(tmp_path, edit, needle):
     assert not (work / "results").exists()
 
 
+def startup_s(work):
+    """Snakemake's own start-up on this machine (`snakemake --version`, best of 2): the reference that the
+    dry runs are compared with, since these machines differ in speed by more than our parse time."""
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        snakemake("--version", cwd=work)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def test_dry_run_plans_the_default_dag_quickly(tmp_path):
     work = copy_project(tmp_path)
     best = float("inf")
@@ -90,7 +101,8 @@ def test_dry_run_plans_the_default_dag_quickly(tmp_path):
         out = snakemake("-n", "--cores", "2", cwd=work)
         best = min(best, time.perf_counter() - t0)
     assert "report_index" in out.stdout
-    assert best < 3.0, f"snakemake -n took {best:.2f} s"
+    reference = startup_s(work)
+    assert best - reference < 2.0, f"snakemake -n took {best:.2f} s, snakemake --version {reference:.2f} s"
 
 
 def test_fig4_job_compares_gd_with_the_certified_optimum(study_run):
@@ -135,7 +147,8 @@ def test_paper_config_plans_the_full_dag_quickly_and_gpu_jobs_ask_for_a_gpu(tmp_
         t0 = time.perf_counter()
         out = snakemake("-n", "--configfile", "config/paper.yaml", cwd=work).stdout
         best = min(best, time.perf_counter() - t0)
-    assert best < 3.0, f"snakemake -n on config/paper.yaml took {best:.2f} s"
+    reference = startup_s(work)
+    assert best - reference < 2.0, f"snakemake -n on config/paper.yaml took {best:.2f} s, --version {reference:.2f} s"
     jobs = re.findall(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", out, flags=re.S | re.M)
     planned = {r for r, _ in jobs}
     assert {"fetch", "prepare_data", "spectral", "closed_form", "fig4", "convex_thm22", "convex_cnn"} <= planned
