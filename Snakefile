@@ -1,7 +1,8 @@
 # bnconvex: the study of "Demystifying Batch Normalization in ReLU Networks" (Ergen et al., ICLR 2022).
 # Data flows one way: data -> spectral -> {closed_form, convex, train} -> report. Each stage is a file in workflow/rules/.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
+from bnconvex.config import check_config, load_yaml_strict
 from bnconvex.workflow import canonical
 
 min_version("9.0")
@@ -10,11 +11,15 @@ min_version("9.0")
 # The default config, unless --configfile names another: a study config is complete on its own (nested
 # sections such as train.figures would otherwise merge with the default's). --config overrides still apply.
 if not workflow.overwrite_configfiles:
+    load_yaml_strict("config/config.yaml")  # a YAML syntax error or duplicate key: file and line
 
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# Every problem that can be seen without data, as "<file>: <key.path>: <problem>" (bnconvex.config): the schema
+# (its defaults filled in) and the cross-field checks; duplicate YAML keys are errors.
+check_config(config, workflow.overwrite_configfiles or ["config/config.yaml"],
+             f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 # Key order carries no meaning: sort the config, so reordering a YAML file triggers no rerun (params are
 # compared by their text).
 _canonical = canonical(config)

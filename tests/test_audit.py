@@ -46,3 +46,14 @@ def test_cli_needs_a_figure_or_all(project, capsys):
     with pytest.raises(SystemExit):
         main(["audit"])
     assert "name a figure" in capsys.readouterr().err
+
+
+def test_cli_check_config_names_file_and_line_of_a_yaml_syntax_error(tmp_path, capsys):
+    from helpers import ROOT
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("datasets: [digits]\ndata:\n  digits: {source: digits\n")
+    assert main(["check-config", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:4: YAML syntax error" in err and len(err.splitlines()) < 5
+    assert main(["check-config", str(ROOT / "config/test.yaml")]) == 0

@@ -1,6 +1,9 @@
-"""``bnconvex`` console script. ``bnconvex audit <figure>`` / ``bnconvex audit --all``: see
-:mod:`bnconvex.audit`. Exit status: 0 when everything audited is up to date, 1 when something is MISSING,
-2 when something is stale (and nothing missing)."""
+"""``bnconvex`` console script.
+
+``bnconvex check-config FILE...``: :mod:`bnconvex.config` (it also names the line of a YAML syntax error in
+a ``--configfile``, which Snakemake reports without it).
+``bnconvex audit <figure>`` / ``bnconvex audit --all``: see :mod:`bnconvex.audit`. Exit status: 0 when
+everything audited is up to date, 1 when something is MISSING, 2 when something is stale (nothing missing)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--configfile", default=None, help="the study config (default: config/config.yaml)")
     a.add_argument("--directory", "-d", default=".", help="project root (default: the working directory)")
     a.add_argument("--no-dvc", action="store_true", help="skip `dvc status`")
+    c = sub.add_parser("check-config", help="check study config files (merged in order, as --configfile)")
+    c.add_argument("files", nargs="*", default=["config/config.yaml"], help="config files")
     args = parser.parse_args(argv)
+    if args.command == "check-config":
+        from bnconvex.config import main as check_config_main
+
+        return check_config_main(args.files)
 
     if not args.all and not args.figures:
         parser.error("name a figure (e.g. fig3) or a page (e.g. paper.html), or pass --all")

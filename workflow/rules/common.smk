@@ -1,16 +1,12 @@
 # Target lists and config look-ups shared by the stages and `rule all`. Only the workflow names paths.
+# The config was checked by bnconvex.config.check_config (Snakefile): names, classes, sizes are consistent here.
+from bnconvex.config import SOURCE_SHAPES
+from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
 
 DATASETS = config["datasets"]
 CF = config["closed_form"]
 SOURCES_CFG = config.get("sources", {})
-
-for _name in DATASETS:
-    if _name not in config["data"]:
-        raise ValueError(f"config: datasets lists {_name!r} but data.{_name} is not defined")
-for _key, _section in (("closed_form", config["closed_form"]), ("convex", config["convex"])):
-    if _section["dataset"] not in DATASETS:
-        raise ValueError(f"config: {_key}.dataset {_section['dataset']!r} is not listed in datasets {DATASETS}")
 
 
 wildcard_constraints:
@@ -78,26 +74,13 @@ def train_outputs():
     return out
 
 
-for _fig, _ds in train_figures().items():
-    if _ds not in DATASETS:
-        raise ValueError(f"config: train.figures.{_fig}.dataset {_ds!r} is not listed in datasets {DATASETS}")
-if "thm51" in (config.get("train") or {}) and config["train"]["thm51"]["dataset"] not in DATASETS:
-    raise ValueError(f"config: train.thm51.dataset {config['train']['thm51']['dataset']!r} is not in datasets")
-
-
 # ---- resources: scaled from the config, so cluster requests follow the problem size ----
-# (samples, features, classes) of each source's full training set
-SOURCE_SHAPES = {"digits": (1347, 64, 10), "cifar10": (50000, 3072, 10), "cifar100": (50000, 3072, 100),
-                 "cnae9": (900, 856, 9)}
+# SOURCE_SHAPES (bnconvex.config): (samples, features, classes) of each source's full training set
 
 
 def data_shape(dataset):
-    """(n_train, d) of a prepared data set, estimated from the config before it exists."""
-    spec = config["data"][dataset]
-    n_all, d, C_all = SOURCE_SHAPES[spec["source"]]
-    C = len(spec["classes"]) if spec.get("classes") else C_all
-    per_class = spec.get("per_class_train") or n_all // C_all
-    return per_class * C, d
+    """(n_train, d) of a prepared data set, from the config and the source's class sizes, before it exists."""
+    return _data_shape(config, dataset)
 
 
 def mem_mb(*arrays, copies=4, base=1500):

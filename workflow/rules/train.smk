@@ -1,6 +1,7 @@
 # Training stage (Sec. 5, App. A): every model of every figure is its own job, sweeps are wildcards.
 # results/train/<dataset>/<model>/{metrics.csv, cosine.npz, summary.json}; checkpoints beside them.
-from bnconvex.experiments.specs import resolve_spec
+from bnconvex.config import ConfigError
+from bnconvex.experiments.specs import parse_model_name, resolve_spec
 
 TRAIN = config.get("train")
 # The modules that compute a training result are inputs of its jobs: a change to any of them reruns the
@@ -14,18 +15,12 @@ def train_spec(dataset, model):
     spec = resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
     if spec["arch"] in ("cnn", "convex_cnn"):  # Table 1: patches of the images
         shape = get_source(source_of(dataset)).image_shape
-        if not shape:
-            raise ValueError(f"model {model!r} (arch {spec['arch']}) needs image data; {dataset!r} has none")
+        if not shape:  # figure models are checked at parse time (bnconvex.config); this guards other targets
+            base = parse_model_name(model, TRAIN["models"])[0]
+            raise ConfigError(f"model {model!r} (arch {spec['arch']}) needs image data; data.{dataset} (source "
+                              f"{source_of(dataset)}) has none", f"train.models.{base}.arch")
         spec["image_shape"] = list(shape)
     return spec
-
-
-for _fig, _spec in (TRAIN or {}).get("figures", {}).items():
-    for _model in _spec["models"]:  # an unknown model name fails at parse time, naming the figure
-        try:
-            train_spec(_spec["dataset"], _model)
-        except ValueError as err:
-            raise ValueError(f"config: train.figures.{_fig}.models: {err}") from None
 
 
 def train_runtime(wc):

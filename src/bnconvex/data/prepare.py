@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bnconvex.config import ConfigError
 from bnconvex.io import load_json, save_json, save_npz
 
 SCALINGS = ("none", "max", "standardize")
@@ -93,6 +94,18 @@ def scale(X_train, X_test, method: str, pixel_max: float | None = None):
     raise ValueError(f"unknown scaling {method!r}; choose one of {', '.join(SCALINGS)}")
 
 
+def _check_per_class(name: str, field: str, y, classes, per_class: int | None, which: str) -> None:
+    """:class:`~bnconvex.config.ConfigError` naming ``data.<name>.<field>`` when a class has too few samples
+    (known only from the data: the config check at parse time uses the sources' published counts)."""
+    if per_class is None:
+        return
+    counts = {c: int(np.sum(np.asarray(y) == c)) for c in classes}
+    short = [c for c in classes if 0 < counts[c] < per_class]  # an absent class: select_classes names it
+    if short:
+        raise ConfigError(f"{per_class} requested but class {short[0]} has {counts[short[0]]} {which} samples",
+                          f"data.{name}.{field}")
+
+
 def _subsample(X, y, classes, per_class, seed):
     return select_classes(X, y, classes, per_class=per_class, seed=seed)
 
@@ -137,8 +150,12 @@ def prepare(
     else:
         raise ValueError(f"data.{name}.split must be 'official' or 'stratified', got {split!r}")
     try:
+        _check_per_class(name, "per_class_train", y_tr, classes, per_class_train, "training")
+        _check_per_class(name, "per_class_test", y_te, classes, per_class_test, "test")
         X_tr, y_tr = _subsample(X_tr, y_tr, classes, per_class_train, seed)
         X_te, y_te = _subsample(X_te, y_te, classes, per_class_test, seed + 1)
+    except ConfigError:
+        raise
     except ValueError as err:
         raise ValueError(f"data.{name}: {err}") from err
     X_tr, X_te, scale_info = scale(X_tr, X_te, scaling, raw.meta.get("pixel_max"))
