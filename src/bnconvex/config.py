@@ -246,12 +246,13 @@ class SourceFacts:
         return len(self.train)
 
 
-SOURCE_FACTS = {
-    "digits": SourceFacts(64, (178, 182, 177, 183, 181, 182, 181, 179, 174, 180), None),  # 1797, no split
-    "cifar10": SourceFacts(3072, (5000,) * 10, (1000,) * 10),
-    "cifar100": SourceFacts(3072, (500,) * 100, (100,) * 100),
-    "cnae9": SourceFacts(856, (100,) * 9, (20,) * 9),  # first 900 rows train, last 180 test
-}
+def _source_facts() -> dict[str, SourceFacts]:
+    from bnconvex.data.sources import SOURCES  # the published facts live with the sources
+
+    return {name: SourceFacts(s.d, s.train_counts, s.test_counts) for name, s in SOURCES.items()}
+
+
+SOURCE_FACTS = _source_facts()
 # (samples, features, classes) of each source's full training set (every sample for digits)
 SOURCE_SHAPES = {name: (sum(f.train), f.d, f.classes) for name, f in SOURCE_FACTS.items()}
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bnconvex.config import ConfigError
 from bnconvex.io import load_json, save_json, save_npz
 
 SCALINGS = ("none", "max", "standardize")
@@ -94,6 +93,12 @@ def scale(X_train, X_test, method: str, pixel_max: float | None = None):
     raise ValueError(f"unknown scaling {method!r}; choose one of {', '.join(SCALINGS)}")
 
 
+def _config_error():
+    from bnconvex.config import ConfigError  # not at the top: bnconvex.config reads this package's sources
+
+    return ConfigError
+
+
 def _check_per_class(name: str, field: str, y, classes, per_class: int | None, which: str) -> None:
     """:class:`~bnconvex.config.ConfigError` naming ``data.<name>.<field>`` when a class has too few samples
     (known only from the data: the config check at parse time uses the sources' published counts)."""
@@ -102,7 +107,7 @@ def _check_per_class(name: str, field: str, y, classes, per_class: int | None, w
     counts = {c: int(np.sum(np.asarray(y) == c)) for c in classes}
     short = [c for c in classes if 0 < counts[c] < per_class]  # an absent class: select_classes names it
     if short:
-        raise ConfigError(f"{per_class} requested but class {short[0]} has {counts[short[0]]} {which} samples",
+        raise _config_error()(f"{per_class} requested but class {short[0]} has {counts[short[0]]} {which} samples",
                           f"data.{name}.{field}")
 
 
@@ -154,7 +159,7 @@ def prepare(
         _check_per_class(name, "per_class_test", y_te, classes, per_class_test, "test")
         X_tr, y_tr = _subsample(X_tr, y_tr, classes, per_class_train, seed)
         X_te, y_te = _subsample(X_te, y_te, classes, per_class_test, seed + 1)
-    except ConfigError:
+    except _config_error():  # already names its key
         raise
     except ValueError as err:
         raise ValueError(f"data.{name}: {err}") from err

@@ -38,20 +38,28 @@ class Source:
     class_names: tuple[str, ...] | None = None
     reference: str = ""
     image_shape: tuple[int, int, int] | None = None  # (channels, H, W) of a flattened row, CHW order
+    # published facts, known before any download (the config is checked against them at parse time):
+    d: int = 0                                  # features
+    train_counts: tuple[int, ...] = ()          # samples per class of the training set (all, if no split)
+    test_counts: tuple[int, ...] | None = None  # of the official test set; None: no official split
 
 
 SOURCES = {
     "digits": Source("digits", None, None, "embedded", 16.0, tuple(str(c) for c in range(10)),
-                     "scikit-learn's copy of the UCI optical digits test set (1797 × 64)", (1, 8, 8)),
+                     "scikit-learn's copy of the UCI optical digits test set (1797 × 64)", (1, 8, 8),
+                     d=64, train_counts=(178, 182, 177, 183, 181, 182, 181, 179, 174, 180)),
     "cifar10": Source("cifar10", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                       "md5:c58f30108f718f92721af3b95e74349a", "cifar-python", 255.0, CIFAR10_CLASSES,
-                      "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html", (3, 32, 32)),
+                      "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html", (3, 32, 32),
+                      d=3072, train_counts=(5000,) * 10, test_counts=(1000,) * 10),
     "cifar100": Source("cifar100", "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
                        "md5:eb9058c3a382ffc7106e4002c42a8d85", "cifar-python", 255.0, None,
-                       "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html", (3, 32, 32)),
+                       "Krizhevsky (2009), https://www.cs.toronto.edu/~kriz/cifar.html", (3, 32, 32),
+                       d=3072, train_counts=(500,) * 100, test_counts=(100,) * 100),
     "cnae9": Source("cnae9", "https://archive.ics.uci.edu/ml/machine-learning-databases/00233/CNAE-9.data",
                     None, "cnae9-csv", None, tuple(str(c) for c in range(1, 10)),
-                    "Ciarelli and Oliveira, UCI ML repository dataset 233 (CC BY 4.0)"),
+                    "Ciarelli and Oliveira, UCI ML repository dataset 233 (CC BY 4.0)",
+                    d=856, train_counts=(100,) * 9, test_counts=(20,) * 9),  # first 900 rows train, last 180 test
 }
 
 
