@@ -1,6 +1,6 @@
 """The two-layer BN ReLU network of the paper, BN before ReLU (eqs. 2, 6/9, 4/10).
 
-Convention (shared/FORMULAS.md): full-batch BN carries the shift ``α/√n``,
+Convention (docs/formulas.md): full-batch BN carries the shift ``α/√n``,
 
     BN_{γ,α}(z) = Pc z / ‖Pc z‖₂ · γ + α/√n · 1,          so ‖BN(z)‖₂ = √(γ² + α²),
 
@@ -11,7 +11,14 @@ layer. The network is ``f(X) = Σ_j (BN_{γ_j,α_j}(X w1_j))₊ w2_jᵀ`` with
 - ``gamma``, ``alpha`` (m,): BN scale and shift;
 - ``W2`` (m×C): second-layer weights, rows ``w2_j``.
 
-Objective (9): ``½‖f(X) − Y‖_F² + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``.
+Objective (9): ``L(f(X), Y) + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``, L the squared loss ``½‖f(X) − Y‖_F²`` of the
+paper or any convex loss of :mod:`bnconvex.losses` (App. B.1).
+
+Thm 3.1's CNN is the same network on patches: for patches ``(K, n, h)`` the BN statistics are taken over all nK
+rows (channel-wise BN, ``α/√(nK)``) and the K positions are sum-pooled, ``f = Σ_k (BN(X_k W1))₊ W2``.
+
+This numpy network is the reference (the oracle the tests compare against); the torch models of
+:mod:`bnconvex.models` load it with ``from_network`` and return it with ``to_network``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from bnconvex import losses
 
 
 def as_2d(Y: np.ndarray) -> np.ndarray:
@@ -72,10 +81,16 @@ class BNNetwork:
         return int(self.W1.shape[1])
 
     def hidden(self, X: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
-        """``(BN(X W1))₊`` (or ``BN((X W1)₊)`` when ``bn_after_relu``), n×m.
+        """``(BN(X W1))₊`` (or ``BN((X W1)₊)`` when ``bn_after_relu``), n×m; for patches (K, n, h), the
+        sum over the K positions of the hidden layer of all nK patch rows (module docstring).
 
         ``ref``: training data whose BN statistics are used (inference)."""
-        Z = np.asarray(X, dtype=float) @ self.W1
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 3:
+            K, n, h = X.shape
+            ref = None if ref is None else np.asarray(ref, dtype=float).reshape(-1, h)
+            return self.hidden(X.reshape(K * n, h), ref).reshape(K, n, -1).sum(axis=0)
+        Z = X @ self.W1
         Zref = None if ref is None else np.asarray(ref, dtype=float) @ self.W1
         if self.bn_after_relu:
             relu_ref = None if Zref is None else np.maximum(Zref, 0.0)
@@ -83,21 +98,24 @@ class BNNetwork:
         return np.maximum(batch_norm(Z, self.gamma, self.alpha, Zref), 0.0)
 
     def forward(self, X: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
-        """``f(X)``, n×C. Full-batch BN on X, or with the statistics of ``ref`` (e.g. the training set)."""
+        """``f(X)``, n×C, for X (n×d) or patches (K, n, h). Full-batch BN on X, or with the statistics of
+        ``ref`` (e.g. the training set)."""
         return self.hidden(X, ref) @ self.W2
 
     def predict(self, X: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """Class predictions ``argmax_c f(X)_c`` using the BN statistics of the training data ``ref``."""
         return np.argmax(self.forward(X, ref), axis=1)
 
-    def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """``½‖f(X) − Y‖_F²``."""
-        return 0.5 * float(np.sum((self.forward(X) - as_2d(Y)) ** 2))
+    def loss(self, X: np.ndarray, Y: np.ndarray, loss: str = "squared") -> float:
+        """``L(f(X), Y)``; a 1-D Y (scalar output) is compared with the single output column."""
+        f = self.forward(X)
+        Y = np.asarray(Y, dtype=float)
+        return losses.value(loss, f[:, 0] if Y.ndim == 1 else f, Y)
 
-    def objective(self, X: np.ndarray, Y: np.ndarray, beta: float) -> float:
-        """Objective (9): ``½‖f − Y‖² + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``."""
+    def objective(self, X: np.ndarray, Y: np.ndarray, beta: float, loss: str = "squared") -> float:
+        """Objective (9): ``L(f, Y) + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``."""
         reg = np.sum(self.gamma**2 + self.alpha**2) + np.sum(self.W2**2)
-        return self.loss(X, Y) + 0.5 * beta * float(reg)
+        return self.loss(X, Y, loss) + 0.5 * beta * float(reg)
 
     def rescaled_objective(self, X: np.ndarray, Y: np.ndarray, beta: float) -> float:
         """Minimum of (9) over the rescalings ``(γ, α, w2) → (ηγ, ηα, w2/η)``:
@@ -134,9 +152,3 @@ class BNNetwork:
         with np.load(path) as z:
             after = bool(z["bn_after_relu"]) if "bn_after_relu" in z else False
             return cls(z["W1"], z["gamma"], z["alpha"], z["W2"], after)
-
-    def to_torch(self, dtype=None):
-        """The same weights as a :class:`bnconvex.nn.BNReLUNet` (torch)."""
-        from bnconvex.nn import BNReLUNet
-
-        return BNReLUNet.from_network(self, dtype=dtype)

@@ -39,7 +39,7 @@ def test_cnn_certificate_and_reconstruction(rng):
     assert cert["rel_gap"] <= 1e-6 and cert["network_rel_diff"] <= 1e-6
     assert res.network.objective(patches, y, 0.2) == pytest.approx(cert["primal_network"], rel=1e-12)
     # channel-wise BN: each filter's pre-activations over all nK entries have norm √(γ² + α²) after BN
-    A = patches @ res.network.Z
+    A = patches @ res.network.W1
     Ac = A - A.mean(axis=(0, 1))
     assert np.all(np.sqrt((Ac**2).sum(axis=(0, 1))) > 0)
 

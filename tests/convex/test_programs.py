@@ -5,7 +5,7 @@ import torch
 from bnconvex.closed_form import closed_form
 from bnconvex.convex import patterns, solve, solve_g1, vector_sandwich
 from bnconvex.convex.patterns import no_bias_patterns, unique_columns
-from bnconvex.convex.programs import network_objective, no_bias_patterns_g1
+from bnconvex.convex.programs import no_bias_patterns_g1
 from bnconvex.nn import BNReLUNet, train_full_batch
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -65,7 +65,7 @@ def test_classification_losses_certified_and_confirmed_by_brute_force(rng, loss)
     res = solve(X, y, beta, loss=loss)
     cert = res.certificate
     assert cert["rel_gap"] <= 1e-6 and cert["network_rel_diff"] <= 1e-6
-    assert network_objective(res.network, X, y, beta, loss) == pytest.approx(cert["primal_convex"], rel=1e-6)
+    assert res.network.objective(X, y, beta, loss) == pytest.approx(cert["primal_convex"], rel=1e-6)
     # brute force: many random networks, each evaluated with the same loss, never beat the lower bound
     from bnconvex.network import BNNetwork
 
@@ -74,7 +74,7 @@ def test_classification_losses_certified_and_confirmed_by_brute_force(rng, loss)
         r = np.random.default_rng(seed)
         net = BNNetwork(r.standard_normal((2, 4)), r.standard_normal(4), r.standard_normal(4),
                         r.standard_normal((4, 1)))
-        best = min(best, network_objective(net.rescaled(), X, y, beta, loss))
+        best = min(best, net.rescaled().objective(X, y, beta, loss))
     assert best >= cert["lower_bound"] * (1 - 1e-9)
 
 

@@ -4,7 +4,6 @@ certificates. See :func:`solve`."""
 from bnconvex.convex.patterns import count_patterns, exact_patterns, network_patterns, patterns, sampled_patterns
 from bnconvex.convex.programs import (
     ConvexResult,
-    network_objective,
     relaxation_lower_bound,
     solve,
     solve_g1,
@@ -15,7 +14,6 @@ __all__ = [
     "ConvexResult",
     "count_patterns",
     "exact_patterns",
-    "network_objective",
     "network_patterns",
     "patterns",
     "relaxation_lower_bound",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
-from bnconvex.convex import losses
+from bnconvex import losses
 
 
 @dataclass

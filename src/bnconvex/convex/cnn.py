@@ -15,14 +15,14 @@ K = 1 and the patch equal to the whole image it is exactly Thm 2.2.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from bnconvex.convex import losses
+from bnconvex import losses
 from bnconvex.convex.certificate import lower_bound
 from bnconvex.convex.patterns import sampled_patterns
 from bnconvex.convex.programs import ConvexResult, _certificate, _cvxpy_solve, _size_check
+from bnconvex.convex.reconstruct import reconstruct
 from bnconvex.linalg import compact_svd
 
 
@@ -42,40 +42,6 @@ def extract_patches(images: np.ndarray, kernel: int, stride: int, padding: int =
     return np.stack(out)
 
 
-@dataclass
-class CNNNetwork:
-    """Filters Z (h×m), BN gamma, alpha (m,), output weights W2 (m×C); BN per channel over all nK entries."""
-
-    Z: np.ndarray
-    gamma: np.ndarray
-    alpha: np.ndarray
-    W2: np.ndarray
-
-    def forward(self, patches: np.ndarray) -> np.ndarray:
-        """f(X) = Σ_k (BN(X_k Z))₊ W2 for patches (K, n, h); returns n×C."""
-        K, n, _ = patches.shape
-        A = patches @ self.Z  # (K, n, m)
-        mu = A.mean(axis=(0, 1))
-        norm = np.sqrt(((A - mu) ** 2).sum(axis=(0, 1)))
-        direction = np.where(norm > 0, (A - mu) / np.where(norm > 0, norm, 1.0), 0.0)
-        return np.maximum(direction * self.gamma + self.alpha / np.sqrt(n * K), 0.0).sum(axis=0) @ self.W2
-
-    def objective(self, patches, y, beta: float) -> float:
-        """Objective (9) for the CNN: ``½‖f − y‖² + β/2 Σ_j (γ_j² + α_j² + ‖w_j‖²)``."""
-        f = self.forward(patches)
-        f = f[:, 0] if np.ndim(y) == 1 else f
-        reg = np.sum(self.gamma**2 + self.alpha**2) + np.sum(self.W2**2)
-        return 0.5 * float(np.sum((f - y) ** 2)) + 0.5 * beta * float(reg)
-
-    def rescaled(self) -> CNNNetwork:
-        w = np.linalg.norm(self.W2, axis=1)
-        b = np.sqrt(self.gamma**2 + self.alpha**2)
-        alive = (w > 0) & (b > 0)
-        eta = np.where(alive, np.sqrt(np.where(alive, w, 1) / np.where(alive, b, 1)), 0.0)
-        inv = np.divide(1.0, eta, out=np.zeros_like(eta), where=alive)
-        return CNNNetwork(self.Z, self.gamma * eta, self.alpha * eta, self.W2 * inv[:, None])
-
-
 class _PooledSystem:
     """Blocks of the CNN program for the certificate: ``G_i = S (D_i ∘ U'_M)``, ``B_i = (2D_i − I) U'_M``."""
 
@@ -93,7 +59,8 @@ def solve_cnn(patches: np.ndarray, y: np.ndarray, beta: float, P: int = 100, see
               patterns: np.ndarray | None = None, solver: str = "clarabel", dust: float = 1e-8,
               **solver_options) -> ConvexResult:
     """Thm 3.1 for scalar y and squared loss over P sampled patterns of the nK rows (or given ``patterns``,
-    boolean nK×P, rows ordered patch-major as in ``M``). Returns the CNN network and a certificate."""
+    boolean nK×P, rows ordered patch-major as in ``M``). Returns the network (a :class:`BNNetwork`
+    whose W1 holds the filters; evaluate it on the patches) and a certificate."""
     import cvxpy as cp
 
     patches, y = np.asarray(patches, float), np.asarray(y, float)
@@ -125,7 +92,7 @@ def solve_cnn(patches: np.ndarray, y: np.ndarray, beta: float, P: int = 100, see
     primal_convex = losses.value("squared", yhat, y) + beta * float(
         np.linalg.norm(Sv, axis=0).sum() + np.linalg.norm(Snv, axis=0).sum())
     violation = max(float(np.max(-(sign * (Up @ V)))) for V in (Sv, Snv))
-    net = _reconstruct(np.hstack([Sv, Snv]), np.r_[np.ones(P), -np.ones(P)], svd, dust)
+    net = reconstruct(np.hstack([Sv, Snv]).T, np.r_[np.ones(P), -np.ones(P)][:, None], svd.V, svd.Sigma, dust=dust)
     dual = cons[0].dual_value
     candidates = [yhat - y] + ([np.asarray(dual, float), -np.asarray(dual, float)] if dual is not None else [])
     t0 = time.perf_counter()
@@ -135,14 +102,3 @@ def solve_cnn(patches: np.ndarray, y: np.ndarray, beta: float, P: int = 100, see
                         time.perf_counter() - t0, int(np.count_nonzero(net.W2)))
     cert.update(n=int(n), d=int(h), K=int(K))
     return ConvexResult(net, cert, Sv[None], Snv[None], D)
-
-
-def _reconstruct(Q: np.ndarray, signs: np.ndarray, svd, dust: float) -> CNNNetwork:
-    """Filter ``z = V_M Σ_M⁻¹ q_{1:r}``, ``[γ; α] = [‖q_{1:r}‖; q_{r+1}]/‖q‖``, ``w = ±‖q‖`` per nonzero q."""
-    norms = np.linalg.norm(Q, axis=0)
-    keep = np.flatnonzero(norms > dust * norms.max()) if norms.max() > 0 else np.zeros(0, int)
-    q = Q[:, keep]
-    Z = svd.V @ (q[:-1] / svd.Sigma[:, None])
-    gamma = np.linalg.norm(q[:-1], axis=0) / norms[keep]
-    alpha = q[-1] / norms[keep]
-    return CNNNetwork(Z, gamma, alpha, (signs[keep] * norms[keep])[:, None]).rescaled()

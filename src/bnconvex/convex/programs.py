@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bnconvex.convex import losses
+from bnconvex import losses
 from bnconvex.convex.certificate import PatternSystem, lower_bound
 from bnconvex.convex.patterns import count_patterns, exact_patterns, sampled_patterns
-from bnconvex.convex.reconstruct import reconstruct, reconstruct_bn_after_relu
+from bnconvex.convex.reconstruct import reconstruct, signed_classes
 from bnconvex.linalg import compact_svd
 from bnconvex.network import BNNetwork
 
@@ -40,14 +40,6 @@ class ConvexResult:
     S_neg: np.ndarray | None = None
     patterns: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
-
-
-def network_objective(net: BNNetwork, X: np.ndarray, y: np.ndarray, beta: float, loss: str) -> float:
-    """Objective (9) with a general convex loss: ``L(f(X), y) + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)``."""
-    f = net.forward(X)
-    f = f[:, 0] if y.ndim == 1 else f
-    reg = np.sum(net.gamma**2 + net.alpha**2) + np.sum(net.W2**2)
-    return losses.value(loss, f, y) + 0.5 * beta * float(reg)
 
 
 def _check(X, y, beta, loss):
@@ -136,9 +128,9 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     reg_val = np.linalg.norm(S_val, axis=1).sum() + np.linalg.norm(Sn_val, axis=1).sum()
     primal_convex = losses.value(loss, yhat, y) + beta * float(reg_val)
     violation = max(float(np.max(-(sign * (Up @ V)))) for V in [*S_val, *Sn_val])
-    blocks = [(S_val[c][:, i], 1.0, c) for c in range(C) for i in range(P)]
-    blocks += [(Sn_val[c][:, i], -1.0, c) for c in range(C) for i in range(P)]
-    net = reconstruct(blocks, svd.V, svd.Sigma, C, dust)
+    blocks = np.concatenate([S_val.transpose(0, 2, 1), Sn_val.transpose(0, 2, 1)]).reshape(2 * C * P, r1)
+    signs, classes = np.repeat([1.0, -1.0], C * P), np.tile(np.repeat(np.arange(C), P), 2)
+    net = reconstruct(blocks, signed_classes(signs, classes, C), svd.V, svd.Sigma, dust=dust)
 
     candidates = [losses.gradient(loss, yhat, y)]
     if dual is not None and solver == "bnconvex":  # ours: ŷ − y at its best dual iterate (the gradient's sign)
@@ -149,7 +141,7 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     lb = lower_bound(loss, candidates, y, beta, PatternSystem(U_prime=Up, D=D))
     cert = _certificate(
         "2.2" if y.ndim == 1 else "2.3-restriction", X, y, beta, loss, P, complete, solver, status,
-        primal_convex, network_objective(net, X, y, beta, loss), lb, max(violation, 0.0), t_solve,
+        primal_convex, net.objective(X, y, beta, loss), lb, max(violation, 0.0), t_solve,
         time.perf_counter() - t0, net.width,
     )
     return ConvexResult(net, cert, S_val, Sn_val, D)
@@ -359,17 +351,21 @@ def solve_g1(X, y, beta: float, patterns, solver: str = "clarabel", dust: float 
             violation = max(violation, float(np.max(-(B_i @ w))))
             blocks.append((s_i, w, sgn))
     primal_convex = losses.value("squared", yhat, y) + beta * reg_val
-    net = reconstruct_bn_after_relu(blocks, d, dust)
+    # blocks have r_i + 1 entries; with W1 given only ‖s_{1:r_i}‖ and s_{r_i+1} matter: pad before the last
+    S_blocks = np.zeros((len(blocks), max(b[0].size for b in blocks)))
+    for j, (s_i, _, _) in enumerate(blocks):
+        S_blocks[j, : s_i.size - 1], S_blocks[j, -1] = s_i[:-1], s_i[-1]
+    net = reconstruct(S_blocks, np.array([[b[2]] for b in blocks]), W1=np.stack([b[1] for b in blocks], axis=1),
+                      dust=dust, bn_after_relu=True)
     net = BNNetwork(Vx @ net.W1, net.gamma, net.alpha, net.W2, bn_after_relu=True)  # back to R^d
     dual = cons[0].dual_value
     candidates = [yhat - y] + ([np.asarray(dual, float), -np.asarray(dual, float)] if dual is not None else [])
     t0 = time.perf_counter()
     lb = lower_bound("squared", candidates, y, beta, PatternSystem(per_pattern=per_pattern))
     cert = _certificate("G.1", X_full, y, beta, "squared", P, patterns_complete, solver, status, primal_convex,
-                        network_objective(net, X_full, y, beta, "squared"), lb, max(violation, 0.0), t_solve,
+                        net.objective(X_full, y, beta), lb, max(violation, 0.0), t_solve,
                         time.perf_counter() - t0, net.width)
     return ConvexResult(net, cert, None, None, D)
 
 
-__all__ = ["ConvexResult", "solve", "solve_g1", "vector_sandwich", "relaxation_lower_bound", "network_objective",
-           "default_patterns"]
+__all__ = ["ConvexResult", "solve", "solve_g1", "vector_sandwich", "relaxation_lower_bound", "default_patterns"]

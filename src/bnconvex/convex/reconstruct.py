@@ -1,9 +1,15 @@
-"""Reconstruction of the non-convex network from a convex solution (App. C.3).
+"""The one reconstruction of a BN ReLU network from convex blocks (App. C.3; Thm 2.2/2.3, 3.1, G.1 and the
+penalized convex models of App. A, numpy and torch alike).
 
-Each nonzero block ``s_i ∈ R^{r+1}`` (above ``dust · max_j ‖s_j‖``) gives one neuron with
-``w1 = V Σ⁻¹ s_{i,1:r}``, ``[γ; α] = [‖s_{i,1:r}‖; s_{i,r+1}] / ‖s_i‖``, ``w2 = ±‖s_i‖ e_c``. Then
-``(BN(X w1))₊ = D_i U' s_i / ‖s_i‖`` and the rescaled objective equals the convex one term by term; the
-returned network is optimally rescaled, so objective (9) on it equals the convex objective.
+Each block ``s_j ∈ R^{r+1}`` with ``‖s_j‖ > dust · max_i ‖s_i‖`` gives one neuron:
+
+    w1_j = V Σ⁻¹ s_{j,1:r}  (or a given W1[:, j], Thm G.1),   [γ_j; α_j] = [‖s_{j,1:r}‖; s_{j,r+1}] / ‖s_j‖,
+    w2_j = ‖s_j‖ · e_j,
+
+where ``e_j`` is the block's output direction (``±e_c`` for class c; for a CNN over spatial blocks, ``±e_(b,c)``
+over the flattened block × class outputs). Then ``(BN(X w1_j))₊ = D_j U' s_j / ‖s_j‖`` on the training rows
+where the cone constraint holds, and the rescaled objective of the network equals the convex objective term by
+term; with ``rescale=True`` the network is optimally rescaled, so objective (9) equals the convex one.
 """
 
 from __future__ import annotations
@@ -13,34 +19,35 @@ import numpy as np
 from bnconvex.network import BNNetwork
 
 
-def _kept(norms: np.ndarray, dust: float) -> np.ndarray:
+def kept_blocks(norms: np.ndarray, dust: float) -> np.ndarray:
     """Indices of blocks above ``dust · max‖s‖`` (interior-point solvers leave tiny nonzeros)."""
     return np.flatnonzero(norms > dust * norms.max()) if norms.size and norms.max() > 0 else np.zeros(0, int)
 
 
-def reconstruct(blocks: list, V: np.ndarray, Sigma: np.ndarray, C: int, dust: float = 1e-8) -> BNNetwork:
-    """Network from ``blocks`` = [(s (r+1,), sign ±1, output column c), ...], with the right singular
-    vectors V (d×r) and singular values Sigma (r,) of the centered data (BN before ReLU)."""
-    norms = np.array([np.linalg.norm(b[0]) for b in blocks])
-    keep = _kept(norms, dust)
-    W1, gamma, alpha, W2 = np.zeros((V.shape[0], keep.size)), np.zeros(keep.size), np.zeros(keep.size), np.zeros(
-        (keep.size, C))
-    for j, k in enumerate(keep):
-        s, sign, c = blocks[k]
-        W1[:, j] = V @ (s[:-1] / Sigma)
-        gamma[j], alpha[j] = np.linalg.norm(s[:-1]) / norms[k], s[-1] / norms[k]
-        W2[j, c] = sign * norms[k]
-    return BNNetwork(W1, gamma, alpha, W2).rescaled()
+def reconstruct(S: np.ndarray, E: np.ndarray, V: np.ndarray | None = None, Sigma: np.ndarray | None = None,
+                W1: np.ndarray | None = None, dust: float = 1e-8, bn_after_relu: bool = False,
+                rescale: bool = True) -> BNNetwork:
+    """The network of the blocks ``S`` (m × (r+1), one block per row) with output directions ``E`` (m × C).
+
+    The first layer is ``V Σ⁻¹ s_{1:r}`` from the right singular vectors V (d×r) and singular values Sigma (r,)
+    of the centered data (BN before ReLU), or the columns of a given ``W1`` (d×m, Thm G.1, where the BN comes
+    after the ReLU). Blocks at or below ``dust · max‖s‖`` are dropped (``dust=0``: keep every nonzero block).
+    """
+    S, E = np.asarray(S, float), np.asarray(E, float)
+    norms = np.linalg.norm(S, axis=1)
+    keep = kept_blocks(norms, dust)
+    S, E, norms = S[keep], E[keep], norms[keep]
+    if W1 is None:
+        W1 = V @ (S[:, :-1] / Sigma).T
+    else:
+        W1 = np.asarray(W1, float)[:, keep]
+    net = BNNetwork(W1, np.linalg.norm(S[:, :-1], axis=1) / norms, S[:, -1] / norms, norms[:, None] * E,
+                    bn_after_relu)
+    return net.rescaled() if rescale else net
 
 
-def reconstruct_bn_after_relu(blocks: list, d: int, dust: float = 1e-8) -> BNNetwork:
-    """Thm G.1: blocks [(s_i = [Σ_i V_iᵀ w_i; a_i], w_i, sign)] give ``w1 = w_i``,
-    ``[γ; α] = [‖Σ_i V_iᵀ w_i‖; a_i]/‖s_i‖``, ``w2 = ±‖s_i‖``, with BN after the ReLU."""
-    norms = np.array([np.linalg.norm(b[0]) for b in blocks])
-    keep = _kept(norms, dust)
-    W1, gamma, alpha, W2 = np.zeros((d, keep.size)), np.zeros(keep.size), np.zeros(keep.size), np.zeros((keep.size, 1))
-    for j, k in enumerate(keep):
-        s, w, sign = blocks[k]
-        W1[:, j] = w
-        gamma[j], alpha[j], W2[j, 0] = np.linalg.norm(s[:-1]) / norms[k], s[-1] / norms[k], sign * norms[k]
-    return BNNetwork(W1, gamma, alpha, W2, bn_after_relu=True).rescaled()
+def signed_classes(signs: np.ndarray, classes: np.ndarray, C: int) -> np.ndarray:
+    """Output directions ``E`` (m × C): row j is ``signs[j] · e_{classes[j]}``."""
+    E = np.zeros((len(signs), C))
+    E[np.arange(len(signs)), np.asarray(classes, int)] = signs
+    return E
