@@ -1,0 +1,117 @@
+"""The verdicts of the "paper vs ours" page: each one says yes on results that agree with the paper and no on
+results that do not."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from bnconvex import paper
+
+
+def acc(**models):
+    """A last_epochs()-like table: model -> (train accuracy, test accuracy)."""
+    return pd.DataFrame({m: {"train_acc": tr, "test_acc": te} for m, (tr, te) in models.items()}).T
+
+
+def fig4_summary(cf_time=0.1, gd_time=30.0, gd_best=11.0, gd_test=0.7, cf_test=0.5):
+    return {"dataset": "digits", "data_source": "digits", "n": 45, "d": 64, "m1": 100,
+            "closed_form": {"time_s": cf_time, "objective": 10.0, "rel_gap": 1e-15, "test_acc": cf_test},
+            "gd": {"mean_wall_time_s": gd_time, "steps": 300, "best_final_objective": gd_best,
+                   "mean_test_acc": gd_test}}
+
+
+def verdicts(rows):
+    return {r["figure"]: r["agree?"] for r in rows}
+
+
+def test_fig4_agrees_when_the_closed_form_is_fast_optimal_and_generalizes_worse():
+    v = verdicts(paper.fig4_rows(fig4_summary()))
+    assert v["Fig. 4 time"].startswith("yes") and v["Fig. 4 objective"] == "yes"
+    assert v["Fig. 4 test acc"].startswith("same ordering")
+
+
+def test_fig4_disagrees_on_time_objective_and_ordering():
+    v = verdicts(paper.fig4_rows(fig4_summary(cf_time=5.0, gd_best=9.0, gd_test=0.4)))
+    assert v["Fig. 4 time"] == "no"
+    assert v["Fig. 4 objective"].startswith("NO: GD went below")
+    assert v["Fig. 4 test acc"] == "diverges: GD -10.0 points vs paper +12.4"
+
+
+@pytest.mark.parametrize(("gap", "verdict"), [(1e-9, "yes"), (1e-3, "no")])
+def test_certificate_is_optimal_only_with_a_small_gap(gap, verdict):
+    assert paper.certificate_row("Thm 2.4 certificate", {"rel_gap": gap}, "closed form", "")["agree?"] == verdict
+
+
+@pytest.mark.parametrize(("err", "verdict"), [(1e-15, "yes"), (1e-6, "no")])
+def test_thm51(err, verdict):
+    record = {"dataset": "digits", "n": 10, "d": 4, "m1": 8, "rel_error": err}
+    assert paper.thm51_row(record)["agree?"] == verdict
+
+
+def test_fig2_yes_when_the_whitened_model_overfits_more():
+    assert paper.fig2_row(acc(sgd=(1.0, 0.9), whitened=(1.0, 0.6)), "")["agree?"] == "yes"
+    no = paper.fig2_row(acc(sgd=(1.0, 0.6), whitened=(1.0, 0.9)), "")["agree?"]
+    assert no == "no: the whitened gap is 30.0 points smaller"
+    assert paper.fig2_row(acc(sgd=(1.0, 0.9)), "") is None  # nothing to compare
+
+
+def cosine_table(bn_top, bn_bottom):
+    rows = []
+    for model, (top, bottom) in {"sgd": (bn_top, bn_bottom), "whitened": (0.5, 0.5)}.items():
+        for epoch in (0, 1):
+            for i in range(1, 21):
+                cos = 1.0 if epoch == 0 else (top if i <= 2 else bottom if i > 18 else 0.7)
+                rows.append({"model": model, "epoch": epoch, "direction": i, "cosine": cos})
+    return pd.DataFrame(rows)
+
+
+def test_fig1_yes_when_bn_moves_its_high_sigma_directions_more():
+    assert paper.fig1_row(cosine_table(0.2, 0.9), "")["agree?"].startswith("yes")
+    assert paper.fig1_row(cosine_table(0.9, 0.2), "")["agree?"].startswith("no")
+    deciles = paper.cosine_deciles(cosine_table(0.2, 0.9))
+    assert deciles.loc["sgd"].tolist() == [20, 0.2, 0.9]  # 20 directions: the top and the bottom two
+
+
+def test_fig3_yes_when_convex_truncated_is_within_a_point_of_sgd():
+    yes = paper.fig3_row(acc(sgd=(1, 0.80), convex=(1, 0.70), convex_truncated=(1, 0.795)), "")["agree?"]
+    assert yes == "yes: Convex-Truncated − SGD = -0.5 points; Convex − Convex-Truncated = -9.5 points"
+    assert paper.fig3_row(acc(sgd=(1, 0.80), convex_truncated=(1, 0.70)), "")["agree?"].startswith("no")
+    assert paper.fig3_row(acc(sgd=(1, 0.80)), "")["agree?"] == "n/a"
+
+
+def test_fig6_agrees_when_the_best_k_is_one_of_the_papers():
+    yes = paper.fig6_row(acc(**{"sgd": (1, 0.5), "convex_truncated-k10": (1, 0.6),
+                                "convex_truncated-k100": (1, 0.9)}), "")
+    assert yes["agree?"] == "best k = 100: agrees" and "SGD 50.0%" in yes["we measure"]
+    no = paper.fig6_row(acc(**{"convex_truncated-k10": (1, 0.9), "convex_truncated-k100": (1, 0.6)}), "")
+    assert no["agree?"] == "best k = 10: diverges"
+    assert paper.fig6_row(acc(sgd=(1, 0.5)), "")["agree?"] == "n/a"
+
+
+def test_table1_yes_when_the_convex_cnn_is_within_a_point_of_the_baseline():
+    assert paper.table1_row(acc(cnn=(0.9, 0.70), convex_cnn_truncated=(0.8, 0.705)), "")["agree?"].startswith("yes")
+    assert paper.table1_row(acc(cnn=(0.9, 0.70), convex_cnn_truncated=(0.8, 0.60)), "")["agree?"].startswith("no")
+    assert paper.table1_row(None, "")["agree?"] == "not compared"
+
+
+def test_comparison_reads_the_artifacts_and_keeps_the_pages_row_order(tmp_path):
+    (tmp_path / "fig4.json").write_text(json.dumps(fig4_summary()))
+    (tmp_path / "cert.json").write_text(json.dumps({"rel_gap": 1e-12}))
+    curves = pd.DataFrame([{"model": m, "epoch": e, "train_acc": 1.0, "test_acc": t}
+                           for m, t in (("sgd", 0.8), ("convex_truncated", 0.85)) for e in range(6)])
+    curves.to_csv(tmp_path / "fig3.csv", index=False)
+    table = paper.comparison({"fig3": "digits"}, fig4=str(tmp_path / "fig4.json"), thm24=str(tmp_path / "cert.json"),
+                             fig3=str(tmp_path / "fig3.csv"))
+    assert list(table.index) == ["Fig. 4 time", "Fig. 4 objective", "Fig. 4 test acc", "Thm 2.4 certificate",
+                                 "Fig. 3", "Table 1", "Fig. 5"]
+    assert table.loc["Fig. 3", "agree?"].startswith("yes") and table.loc["Fig. 3", "ours: data, scale"] == "digits"
+
+
+def test_every_page_has_a_title_and_training_figures_a_heading():
+    for name, page in paper.PAGES.items():
+        assert page.title, name
+        if page.notebook:
+            assert page.heading and page.plot_title, name
+    assert paper.PAGES["fig3"].plot_title == "SGD, SGD-Truncated, Convex, Convex-Truncated"
+    assert paper.PAGES["table1"].plot_title == "Table 1 models"
