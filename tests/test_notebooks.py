@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from helpers import ROOT
 
+from bnconvex.paper import PAGES, TRAINING_FIGURES
 from bnconvex.report import render_notebook
-
-CURVE_NOTEBOOKS = ["fig2", "fig3", "fig5", "fig6", "fig9", "fig10", "fig13", "table1"]
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +31,34 @@ def inputs(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("name", [*CURVE_NOTEBOOKS, "fig1"])
+@pytest.mark.parametrize("name", TRAINING_FIGURES)
 def test_training_figure_notebook_executes(name, inputs, tmp_path):
     table = inputs / ("cosine.csv" if name == "fig1" else "curves.csv")
-    params = {"table": str(table), "meta": str(inputs / "meta.json"), "dataset": "toy",
+    params = {"fig": name, "table": str(table), "meta": str(inputs / "meta.json"), "dataset": "toy",
               "png": str(tmp_path / f"{name}.png"), "pdf": str(tmp_path / f"{name}.pdf")}
-    render_notebook(ROOT / "notebooks" / f"{name}.ipynb", tmp_path / "out.ipynb", tmp_path / "out.html", params)
+    notebook = ROOT / "notebooks" / f"{PAGES[name].notebook}.ipynb"
+    render_notebook(notebook, tmp_path / "out.ipynb", tmp_path / "out.html", params)
     assert (tmp_path / f"{name}.png").stat().st_size > 1000 and (tmp_path / f"{name}.pdf").exists()
     html = (tmp_path / "out.html").read_text()
     assert "Traceback" not in html
+    assert PAGES[name].heading.split(":")[0] in html  # the figure's own heading, from bnconvex.paper.PAGES
     if name == "table1":
         assert "67.11" in html  # the paper's Convex-Truncated test accuracy beside ours
     elif name != "fig1":
         assert "Convex-Truncated (k5)" in html  # the final-epoch table names models as the paper does
+    if PAGES[name].notebook == "train_figure" and PAGES[name].paper:  # the paper's claim (Fig. 2, 3, 5, 6)
+        assert PAGES[name].paper["claim"][:30] in html  # (pandas shortens long cells)
+
+
+def test_every_training_figure_of_the_schema_has_a_page_and_the_shared_notebook_serves_most():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    figures = schema["properties"]["train"]["properties"]["figures"]["propertyNames"]["enum"]
+    assert sorted(TRAINING_FIGURES) == sorted(figures)
+    for name in TRAINING_FIGURES:
+        assert (ROOT / "notebooks" / f"{PAGES[name].notebook}.ipynb").exists(), name
+    shared = [f for f in TRAINING_FIGURES if PAGES[f].notebook == "train_figure"]
+    assert shared == ["fig2", "fig3", "fig5", "fig6", "fig9", "fig10", "fig13"]
+    assert not any((ROOT / "notebooks" / f"{f}.ipynb").exists() for f in shared)  # no copies left behind
 
 
 def test_notebooks_name_no_paths_of_their_own():

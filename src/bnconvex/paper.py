@@ -271,6 +271,3 @@ def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, fig1
     rows.append(table1_row(acc(table1) if table1 else None, scales.get("table1", "")))
     rows.append(fig5_row(scales.get("fig5", "not run")))
     return pd.DataFrame(rows).set_index("figure")
-
-# the training-figure notebooks' names, until they read PAGES
-FIG1, FIG2, FIG3, FIG5, FIG6, TABLE1 = (reported(f) for f in ("fig1", "fig2", "fig3", "fig5", "fig6", "table1"))

@@ -24,14 +24,6 @@ rule closed_form:
         "../scripts/closed_form.py"
 
 
-def closed_form_outputs():
-    """Every file the closed-form stage makes for this config: certificate, network, Fig. 4's summary and curves."""
-    certificate = closed_form_certificates()[0]
-    summary = fig4_outputs()[0]
-    return [certificate, certificate.replace("-certificate.json", "-network.npz"), summary,
-            summary.replace("summary.json", "curves.csv")]
-
-
 rule stage_closed_form:
     # target of the DVC stage `closed_form` (dvc.yaml)
     input:

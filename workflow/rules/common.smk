@@ -1,11 +1,16 @@
 # Target lists and config look-ups shared by the stages and `rule all`. Only the workflow names paths.
 # The config was checked by bnconvex.config.check_config (Snakefile): names, classes, sizes are consistent here.
-from bnconvex.config import SOURCE_SHAPES
+from bnconvex.config import SOURCE_SHAPES, ConfigError
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
+from bnconvex.experiments.specs import parse_model_name, resolve_spec
+from bnconvex.paper import PAGES, TRAINING_FIGURES
 
 DATASETS = config["datasets"]
 CF = config["closed_form"]
+CVX = config["convex"]
+THM22_SOLVER = CVX["thm22"].get("solver", CVX["solver"])
+TRAIN = config.get("train")
 SOURCES_CFG = config.get("sources", {})
 
 
@@ -42,21 +47,28 @@ def spectral_summaries():
     return expand("results/spectral/{dataset}/summary.json", dataset=DATASETS)
 
 
-def closed_form_certificates():
-    return [f"results/closed_form/{CF['dataset']}/thm{CF['theorem']}-certificate.json"]
+# ---- paths of the artifacts one stage hands to the next ----
 
 
-def fig4_outputs():
-    return [f"results/closed_form/{CF['dataset']}/fig4/summary.json"]
+def closed_form_path(what):
+    """The closed form's "certificate" (JSON) or "network" (npz)."""
+    return f"results/closed_form/{CF['dataset']}/thm{CF['theorem']}-{what}.{'npz' if what == 'network' else 'json'}"
 
 
-def convex_certificates():
+def fig4_path(name):
+    """Fig. 4's "summary.json" or "curves.csv"."""
+    return f"results/closed_form/{CF['dataset']}/fig4/{name}"
+
+
+def convex_programs():
     """thm2.2, exact2d, g1, and cnn when the data are images (Thm 3.1 needs patches)."""
-    ds = config["convex"]["dataset"]
     names = ["thm2.2", "exact2d", "g1"]
-    if get_source(source_of(ds)).image_shape:
-        names.append("cnn")
-    return [f"results/convex/{ds}/{name}-certificate.json" for name in names]
+    return names + ["cnn"] if get_source(source_of(CVX["dataset"])).image_shape else names
+
+
+def convex_path(program, what="certificate"):
+    """A convex program's "certificate" (JSON), "network" or (exact2d) "grid" (npz)."""
+    return f"results/convex/{CVX['dataset']}/{program}-{what}.{'json' if what == 'certificate' else 'npz'}"
 
 
 def train_figures():
@@ -65,13 +77,38 @@ def train_figures():
     return {fig: spec["dataset"] for fig, spec in train.get("figures", {}).items()}
 
 
+def train_figure_tables(*figs):
+    """The tables (results/train/<dataset>/figures/<fig>.csv) of those of ``figs`` the config makes."""
+    return [f"results/train/{ds}/figures/{fig}.csv" for fig, ds in train_figures().items() if fig in figs]
+
+
+def thm51_outputs():
+    """Thm 5.1's check, when the config has one."""
+    train = config.get("train") or {}
+    return [f"results/train/{train['thm51']['dataset']}/thm51.json"] if "thm51" in train else []
+
+
 def train_outputs():
     """Every training figure's table, and Thm 5.1's check."""
-    train = config.get("train") or {}
-    out = [f"results/train/{ds}/figures/{fig}.csv" for fig, ds in train_figures().items()]
-    if "thm51" in train:
-        out.append(f"results/train/{train['thm51']['dataset']}/thm51.json")
-    return out
+    return train_figure_tables(*train_figures()) + thm51_outputs()
+
+
+def notebook_path(page):
+    """The notebook of a report page (bnconvex.paper.PAGES: training figures may share one)."""
+    return f"notebooks/{PAGES[page].notebook or page}.ipynb"
+
+
+def page_path(page, ext="html"):
+    return f"results/report/{page}.{ext}"
+
+
+def figure_path(figure, ext="png"):
+    return f"results/figures/{figure}.{ext}"
+
+
+def page_outputs(page):
+    """A page's executed notebook, HTML and provenance record (named outputs of its rule)."""
+    return {"ipynb": page_path(page, "ipynb"), "html": page_path(page), "page_provenance": page_path(page, "json")}
 
 
 # ---- resources: scaled from the config, so cluster requests follow the problem size ----
@@ -86,3 +123,128 @@ def data_shape(dataset):
 def mem_mb(*arrays, copies=4, base=1500):
     """Memory for float64 arrays of the given (rows, cols) shapes, with working copies, in MB."""
     return int(base + copies * sum(8 * r * c for r, c in arrays) / 2**20)
+
+
+def thm22_mem_mb(wc):
+    """CVXPY's model holds ~n·P·(r+1) nonzeros several times over; our solver ~n·P (orthant) or the
+    interior point's blocks (bnconvex.convex.barrier.interior_point_entries), bounded here by 4·n·P·(r+1)/P."""
+    n, P = CVX["thm22"]["n"], CVX["thm22"]["P"]
+    r1 = min(n, data_shape(wc.dataset)[1]) + 1
+    if THM22_SOLVER == "bnconvex":
+        return mem_mb((n, P), (2 * P, r1 * r1 if r1 < n else 1), (n, n), copies=6)
+    return mem_mb((n * P, r1), copies=20)
+
+
+def train_runtime(wc):
+    """Minutes: ~12·n·d·m1 flops per epoch at 1e10 flop/s (2 CPU cores), capped by the time budget."""
+    spec = train_spec(wc.dataset, wc.model)
+    n, d = data_shape(wc.dataset)
+    estimate = spec["epochs"] * 12 * n * d * spec["m1"] / 1e10 / 60
+    if spec.get("time_budget_s"):
+        estimate = min(estimate, spec["time_budget_s"] / 60 * 1.5)
+    return 10 + int(estimate)
+
+
+# ---- training models and figures ----
+
+
+def train_spec(dataset, model):
+    spec = resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
+    if spec["arch"] in ("cnn", "convex_cnn"):  # Table 1: patches of the images
+        shape = get_source(source_of(dataset)).image_shape
+        if not shape:  # figure models are checked at parse time (bnconvex.config); this guards other targets
+            base = parse_model_name(model, TRAIN["models"])[0]
+            raise ConfigError(f"model {model!r} (arch {spec['arch']}) needs image data; data.{dataset} (source "
+                              f"{source_of(dataset)}) has none", f"train.models.{base}.arch")
+        spec["image_shape"] = list(shape)
+    return spec
+
+
+def train_figure_config(fig):
+    """The config that makes a training figure: its entry, every model's resolved spec, the data set's."""
+    entry = TRAIN["figures"][fig]
+    return {"figure": entry, "data": config["data"][entry["dataset"]],
+            "models": {m: train_spec(entry["dataset"], m) for m in entry["models"]}}
+
+
+def train_figure_upstream(fig):
+    """Every artifact a training figure is made from: each model's metrics, cosine and summary, the data."""
+    ds = train_figures()[fig]
+    models = TRAIN["figures"][fig]["models"]
+    files = expand("results/train/{ds}/{model}/{f}", ds=ds, model=models, f=["metrics.csv", "cosine.npz",
+                                                                                "summary.json"])
+    return files + [f"data/processed/{ds}.npz"]
+
+
+def paper_scales():
+    """{figure: "data set (source), n ≈ …, d = …"} of our runs, from the config (before the data exist)."""
+    def scale(ds):
+        n, d = data_shape(ds)
+        return f"{ds} ({source_of(ds)}), n ≈ {n}, d = {d}"
+
+    out = {fig: scale(ds) for fig, ds in train_figures().items()}
+    out["Thm 2.4 certificate"] = f"{scale(CF['dataset'])}; subset n = {CF['n']}"
+    out["Thm 2.2 certificate"] = f"{scale(CVX['dataset'])}; subset n = {CVX['thm22']['n']}"
+    return out
+
+
+# ---- every file a stage makes for this config (its DVC stage's target, and `rule all`) ----
+
+
+def data_outputs():
+    """Each prepared set (npz + sidecar) and its download."""
+    raws = sorted({f for ds in DATASETS for f in raw_files(ds)})
+    return raws + expand("data/processed/{dataset}.{ext}", dataset=DATASETS, ext=["npz", "json"])
+
+
+def spectral_outputs():
+    return expand("results/spectral/{dataset}/{f}", dataset=DATASETS, f=["svd.npz", "summary.json"])
+
+
+def closed_form_outputs():
+    """Certificate, network, Fig. 4's summary and curves."""
+    return [closed_form_path("certificate"), closed_form_path("network"), fig4_path("summary.json"),
+            fig4_path("curves.csv")]
+
+
+def convex_outputs():
+    """Each program's certificate and network, the 2-D grid."""
+    out = []
+    for program in convex_programs():
+        out += [convex_path(program), convex_path(program, "network")]
+        if program == "exact2d":
+            out.append(convex_path(program, "grid"))
+    return out
+
+
+def train_model_outputs():
+    """Every model's metrics, cosine similarities and summary, for every training figure of the config."""
+    out = []
+    for fig, ds in train_figures().items():
+        out += expand("results/train/{ds}/{model}/{f}", ds=ds, model=TRAIN["figures"][fig]["models"],
+                      f=["metrics.csv", "cosine.npz", "summary.json"])
+    return list(dict.fromkeys(out))
+
+
+def train_stage_outputs():
+    """Checkpoints aside: they are not outputs."""
+    return train_model_outputs() + train_outputs()
+
+
+def report_pages():
+    """{page: html} of every page the config makes, in the index's order (bnconvex.paper.PAGES)."""
+    made = {"paper", "study", "fig4", "convex", *train_figures()}
+    return {page: page_path(page) for page in PAGES if page in made}
+
+
+def report_figures():
+    """The figures the report makes for this config (results/figures/<name>.{png,pdf,json})."""
+    return ["spectrum", "fig4", "exact2d", *train_figures()]
+
+
+def report_outputs():
+    """Each page (ipynb, html, provenance record), the index (html, provenance), each figure (png, pdf,
+    provenance record)."""
+    return (expand("results/report/{page}.{ext}", page=list(report_pages()), ext=["ipynb", "html", "json"])
+            + [page_path("index"), page_path("index", "json")]
+            + expand("results/figures/{fig}.{ext}", fig=report_figures(), ext=["png", "pdf", "json"]))

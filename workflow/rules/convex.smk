@@ -1,17 +1,4 @@
 # Convex stage: exact convex programs solved with CVXPY + open solvers, reconstruction and certificates.
-CVX = config["convex"]
-THM22_SOLVER = CVX["thm22"].get("solver", CVX["solver"])
-
-
-def thm22_mem_mb(wc):
-    """CVXPY's model holds ~n·P·(r+1) nonzeros several times over; our solver ~n·P (orthant) or the
-    interior point's blocks (bnconvex.convex.barrier.interior_point_entries), bounded here by 4·n·P·(r+1)/P."""
-    n, P = CVX["thm22"]["n"], CVX["thm22"]["P"]
-    r1 = min(n, data_shape(wc.dataset)[1]) + 1
-    if THM22_SOLVER == "bnconvex":
-        return mem_mb((n, P), (2 * P, r1 * r1 if r1 < n else 1), (n, n), copies=6)
-    return mem_mb((n * P, r1), copies=20)
-
 
 
 rule convex_thm22:
@@ -98,16 +85,6 @@ rule convex_cnn:
         runtime=60,
     script:
         "../scripts/convex.py"
-
-
-def convex_outputs():
-    """Every file the convex stage makes for this config: each program's certificate and network, the 2-D grid."""
-    out = []
-    for certificate in convex_certificates():
-        out += [certificate, certificate.replace("-certificate.json", "-network.npz")]
-        if "/exact2d-" in certificate:
-            out.append(certificate.replace("-certificate.json", "-grid.npz"))
-    return out
 
 
 rule stage_convex:

@@ -43,12 +43,6 @@ rule prepare_data:
         "../scripts/prepare_data.py"
 
 
-def data_outputs():
-    """Every file the data stage makes for this config: each prepared set (npz + sidecar) and its download."""
-    raws = sorted({f for ds in DATASETS for f in raw_files(ds)})
-    return raws + expand("data/processed/{dataset}.{ext}", dataset=DATASETS, ext=["npz", "json"])
-
-
 rule stage_data:
     # target of the DVC stage `data` (dvc.yaml)
     input:

@@ -22,11 +22,6 @@ rule spectral:
         "../scripts/spectral.py"
 
 
-def spectral_outputs():
-    """Every file the spectral stage makes for this config."""
-    return expand("results/spectral/{dataset}/{f}", dataset=DATASETS, f=["svd.npz", "summary.json"])
-
-
 rule stage_spectral:
     # target of the DVC stage `spectral` (dvc.yaml)
     input:

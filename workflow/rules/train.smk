@@ -1,36 +1,11 @@
 # Training stage (Sec. 5, App. A): every model of every figure is its own job, sweeps are wildcards.
 # results/train/<dataset>/<model>/{metrics.csv, cosine.npz, summary.json}; checkpoints beside them.
-from bnconvex.config import ConfigError
-from bnconvex.experiments.specs import parse_model_name, resolve_spec
 
-TRAIN = config.get("train")
 # The modules that compute a training result are inputs of its jobs: a change to any of them reruns the
 # models (by modification time), so neither `snakemake` nor `dvc repro` has to force the whole stage, and a
 # killed stage resumes from its checkpoints while finished models stay as they are.
 TRAIN_CODE = [f"src/bnconvex/{m}.py" for m in ("train", "models", "cnn_models", "linalg", "experiments/training",
                                                 "experiments/specs")]
-
-
-def train_spec(dataset, model):
-    spec = resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
-    if spec["arch"] in ("cnn", "convex_cnn"):  # Table 1: patches of the images
-        shape = get_source(source_of(dataset)).image_shape
-        if not shape:  # figure models are checked at parse time (bnconvex.config); this guards other targets
-            base = parse_model_name(model, TRAIN["models"])[0]
-            raise ConfigError(f"model {model!r} (arch {spec['arch']}) needs image data; data.{dataset} (source "
-                              f"{source_of(dataset)}) has none", f"train.models.{base}.arch")
-        spec["image_shape"] = list(shape)
-    return spec
-
-
-def train_runtime(wc):
-    """Minutes: ~12·n·d·m1 flops per epoch at 1e10 flop/s (2 CPU cores), capped by the time budget."""
-    spec = train_spec(wc.dataset, wc.model)
-    n, d = data_shape(wc.dataset)
-    estimate = spec["epochs"] * 12 * n * d * spec["m1"] / 1e10 / 60
-    if spec.get("time_budget_s"):
-        estimate = min(estimate, spec["time_budget_s"] / 60 * 1.5)
-    return 10 + int(estimate)
 
 
 rule train:
@@ -102,20 +77,6 @@ rule thm51:
         runtime=10,
     script:
         "../scripts/thm51.py"
-
-
-def train_model_outputs():
-    """Every model's metrics, cosine similarities and summary, for every training figure of the config."""
-    out = []
-    for fig, ds in train_figures().items():
-        out += expand("results/train/{ds}/{model}/{f}", ds=ds, model=TRAIN["figures"][fig]["models"],
-                      f=["metrics.csv", "cosine.npz", "summary.json"])
-    return list(dict.fromkeys(out))
-
-
-def train_stage_outputs():
-    """Every file the train stage makes for this config (checkpoints aside: they are not outputs)."""
-    return train_model_outputs() + train_outputs()
 
 
 rule stage_train:
