@@ -23,14 +23,13 @@ def one_path(v):
 
 
 NOT_PARAMETERS = ("notebook", "provenance_inputs")
+figures = {k: v for k, v in out.items() if k not in ("ipynb", "html", "provenance", "page_provenance")}
 parameters = {k: one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
-RECORDS = ("provenance", "page_provenance")
-figures = [v for k, v in out.items() if k not in ("ipynb", "html", *RECORDS)]
-parameters |= {k: str(Path(v).resolve()) for k, v in out.items() if k not in ("ipynb", "html", *RECORDS)}
+parameters |= {k: str(Path(v).resolve()) for k, v in figures.items()}
 parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith("provenance")}
 log.info("parameters: %s", parameters)
 render_notebook(inp.notebook, out.ipynb, out.html, parameters)
-for key, made in (("provenance", figures), ("page_provenance", [out.html, *figures])):
+for key, made in (("provenance", [*figures.values()]), ("page_provenance", [out.html, *figures.values()])):
     if key in out.keys():
         record = provenance(snakemake.params.provenance_figure, snakemake.params.provenance_config,
                             list(snakemake.input), time.perf_counter() - t0, snakemake.rule, outputs=made)
