@@ -5,7 +5,7 @@ Instances (real data, squared loss, β = --beta, P patterns sampled as 1[U'h ≥
 - ``digits``: scikit-learn's 1797 8×8 digits (embedded, offline), pixels / 16, even vs odd as ±1, seeded
   subsets of n rows; r + 1 ≤ 65 < n, so ours is the interior-point method;
 - ``cifar10-2class``: a prepared CIFAR-10 subset (--cifar, classes 0 and 1 as ±1), n ≤ d, so U' is square
-  and ours is the dual L-BFGS-B of :mod:`bnconvex.convex.orthant`;
+  and ours is the dual L-BFGS-B of :mod:`bnconvex.convex.solvers.orthant_dual`;
 - ``cifar10-3class``: the whole prepared three-class subset (n = 1500, d = 3072), one-hot targets
   (the column-wise vector program, three columns), P = --cifar-P.
 
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from bnconvex.convex import patterns, solve
-from bnconvex.convex.programs import choose_own_method
+from bnconvex.convex.solvers import choose_own_method
 from bnconvex.data import load_prepared
 from bnconvex.data.sources import digits_parity
 from bnconvex.io import save_json

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from bnconvex.convex import solve
-from bnconvex.convex.cnn import extract_patches, solve_cnn
+from bnconvex.convex import extract_patches, solve, solve_cnn
 from bnconvex.convex.patterns import sampled_patterns
 from bnconvex.linalg import compact_svd
+from bnconvex.network import batch_norm
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -38,10 +38,11 @@ def test_cnn_certificate_and_reconstruction(rng):
     assert cert["K"] == 4 and cert["status"] == "optimal"
     assert cert["rel_gap"] <= 1e-6 and cert["network_rel_diff"] <= 1e-6
     assert res.network.objective(patches, y, 0.2) == pytest.approx(cert["primal_network"], rel=1e-12)
-    # channel-wise BN: each filter's pre-activations over all nK entries have norm √(γ² + α²) after BN
-    A = patches @ res.network.W1
-    Ac = A - A.mean(axis=(0, 1))
-    assert np.all(np.sqrt((Ac**2).sum(axis=(0, 1))) > 0)
+    # channel-wise BN: each filter's BN output over all nK patch rows has norm √(γ² + α²) (α/√(nK) shift)
+    net = res.network
+    bn = batch_norm(patches.reshape(-1, patches.shape[-1]) @ net.W1, net.gamma, net.alpha)
+    np.testing.assert_allclose(np.linalg.norm(bn, axis=0), np.hypot(net.gamma, net.alpha), rtol=1e-10)
+    assert cert["width"] == net.width > 0
 
 
 def test_cnn_rejects_vector_targets(rng):

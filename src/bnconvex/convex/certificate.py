@@ -6,18 +6,18 @@ Every program here has the form ``min_s L(Σ_i G_i s_i) + β Σ_i ‖s_i‖`` ov
     max_v −L*(v)   s.t.   max_{s ∈ K_i, ‖s‖ ≤ 1} ±vᵀ G_i s ≤ β   for every i and both signs,
 
 and by Moreau's decomposition ``max_{s ∈ K, ‖s‖≤1} gᵀs = ‖Π_K(g)‖ = min_{ρ ≥ 0} ‖g + Bᵀρ‖``, an NNLS
-problem checked exactly for each pattern (shared/FORMULAS.md, "Certificate").
+problem checked exactly for each pattern (docs/formulas.md, "Certificates").
 
-Given a candidate v (e.g. ``∇L(ŷ)`` at the solution), scaling it by ``min(1, β/m)``, where m is the largest
-constraint value (per output column for the squared loss, whose column-wise program separates), makes it
-feasible (the conjugates' domains are star-shaped around 0 for our losses), and
-``−L*(v̂)`` is then a lower bound on the program over the same patterns; over a complete pattern set, on the
-non-convex training problem at any width.
+A candidate v (e.g. ``∇L(ŷ)``) scaled by ``min(1, β/m)``, m the largest constraint value (per output column
+for the squared loss, whose column-wise program separates), is feasible (the conjugates' domains are
+star-shaped around 0), and ``−L*(v̂)`` bounds the program over the same patterns from below; over a complete
+pattern set, the non-convex training problem at any width.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import nnls
@@ -29,7 +29,8 @@ from bnconvex import losses
 class PatternSystem:
     """The blocks ``(G_i, B_i)`` of a program, built one at a time (P dense n×k matrices are never stored).
 
-    BN before ReLU (Thm 2.2/2.3): ``G_i = D_i U'``, ``B_i = (2D_i − I) U'``. BN after ReLU (Thm G.1): pass
+    BN before ReLU (Thm 2.2/2.3): ``G_i = D_i U'``, ``B_i = (2D_i − I) U'``; Thm 3.1 (``K`` patches, U' of
+    nK rows): ``G_i = S (D_i U')``, S = [I, …, I] sum-pooling the K row blocks. BN after ReLU (Thm G.1): pass
     ``per_pattern`` = [(U'_i, B_i, M_i)]: ``G_i = U'_i`` and the cone ``{s = [M_i w; a] : B_i w ≥ 0}``, a
     projection of a polyhedral cone, checked by :func:`projected_cone_max`.
     """
@@ -37,6 +38,7 @@ class PatternSystem:
     U_prime: np.ndarray | None = None
     D: np.ndarray | None = None
     per_pattern: list | None = None
+    K: int = 1
 
     def __iter__(self):
         if self.per_pattern is not None:
@@ -44,7 +46,10 @@ class PatternSystem:
             return
         for i in range(self.D.shape[1]):
             mask = self.D[:, i, None]
-            yield mask * self.U_prime, np.where(mask, self.U_prime, -self.U_prime)
+            G = mask * self.U_prime
+            if self.K > 1:
+                G = G.reshape(self.K, -1, G.shape[1]).sum(axis=0)
+            yield G, np.where(mask, self.U_prime, -self.U_prime)
 
 
 def cone_max(g: np.ndarray, B: np.ndarray) -> float:
@@ -74,8 +79,7 @@ def projected_cone_max(g: np.ndarray, B: np.ndarray, M: np.ndarray) -> float:
 def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
     """``max_{i, c, ±} max_{s ∈ K_i, ‖s‖≤1} ±V_cᵀ G_i s`` (V: n or n×C; columns c checked separately)."""
     V = V[:, None] if V.ndim == 1 else V
-    if isinstance(system, PatternSystem) and system.per_pattern is None and \
-            system.U_prime.shape[0] == system.U_prime.shape[1]:
+    if system.per_pattern is None and system.K == 1 and system.U_prime.shape[0] == system.U_prime.shape[1]:
         return square_dual_constraint(V, system.D)
     worst = 0.0
     for G, B in system:
@@ -120,3 +124,66 @@ def lower_bound(loss: str, candidates: list[np.ndarray], y: np.ndarray, beta: fl
             best = {"lower_bound": float(lb), "dual_constraint": float(np.max(m * scale)),
                     "dual_scale": float(np.min(scale))}
     return best
+
+
+@dataclass
+class Certificate:
+    """What a solve certifies (keys in :func:`bnconvex.convex.solve`); ``extra``: program-specific keys (K of
+    Thm 3.1, the sandwich of Thm 2.3). :meth:`to_dict` is the JSON the workflow writes: extend, never rename."""
+
+    program: str
+    loss: str
+    n: int
+    d: int
+    C: int
+    beta: float
+    P: int
+    patterns_complete: bool
+    solver: str
+    status: str
+    primal_convex: float
+    primal_network: float
+    lower_bound: float
+    dual_constraint: float
+    dual_scale: float
+    max_violation: float
+    width: int
+    time_s: float
+    certificate_time_s: float
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        pc, pn, gap = self.primal_convex, self.primal_network, self.primal_convex - self.lower_bound
+        return {
+            "program": self.program, "theorem": self.program.split("-")[0], "loss": self.loss,
+            "n": int(self.n), "d": int(self.d), "C": int(self.C), "beta": float(self.beta), "P": int(self.P),
+            "patterns_complete": bool(self.patterns_complete), "solver": self.solver, "status": self.status,
+            "valid": self.status == "optimal", "primal_convex": float(pc), "primal_network": float(pn),
+            "network_rel_diff": float(abs(pn - pc) / max(abs(pc), 1e-300)), "lower_bound": self.lower_bound,
+            "dual_constraint": self.dual_constraint, "dual_scale": self.dual_scale, "gap": float(gap),
+            "rel_gap": float(gap / max(abs(pc), 1e-300)), "max_violation": float(self.max_violation),
+            "width": int(self.width), "time_s": float(self.time_s),
+            "certificate_time_s": float(self.certificate_time_s), **self.extra,
+        }
+
+
+def certify(program: str, X, y, beta: float, loss: str, *, yhat, reg: float, violation: float, dual,
+            system: PatternSystem, network, P: int, complete: bool, solver: str, status: str, time_s: float,
+            own_dual: bool = False, **extra) -> Certificate:
+    """The certificate of a solution (predictions ``yhat``, penalty ``reg`` = Σ block norms) on data X (n×d, or
+    K×n×d patches) whose ``network`` is evaluated on X. Dual candidates: ``∇L(ŷ)`` and the solver's ``dual`` of
+    ``u = ŷ`` (both signs for CVXPY; ``own_dual``: ours, ``ŷ − y``), each scaled to feasibility over ``system``."""
+    candidates = [losses.gradient(loss, yhat, y)]
+    if dual is not None:
+        dual = np.asarray(dual, float)
+        candidates += [dual] if own_dual else [dual, -dual]
+    t0 = time.perf_counter()
+    lb = lower_bound(loss, candidates, y, beta, system)
+    t_cert = time.perf_counter() - t0
+    if np.ndim(X) == 3:
+        extra = {"K": int(np.shape(X)[0]), **extra}
+    return Certificate(
+        program, loss, *np.shape(X)[-2:], 1 if y.ndim == 1 else y.shape[1], beta, P, complete, solver, status,
+        losses.value(loss, yhat, y) + beta * float(reg), network.objective(X, y, beta, loss), lb["lower_bound"],
+        lb["dual_constraint"], lb["dual_scale"], max(violation, 0.0), network.width, time_s, t_cert, extra,
+    )

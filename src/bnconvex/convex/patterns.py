@@ -1,7 +1,7 @@
 """Hyperplane arrangements: the sign patterns ``D_i`` of the convex programs.
 
-⚠ (shared/FORMULAS.md) The patterns of a BN-before-ReLU network are ``1[U' s ≥ 0]`` for ``s ∈ R^{r+1}``:
-the patterns of the centered data *with a bias*, ``1[Pc X w + b ≥ 0]``. The printed ``1[Xw ≥ 0]`` (no bias)
+⚠ (docs/formulas.md) The patterns of a BN-before-ReLU network are ``1[U' s ≥ 0]`` for ``s ∈ R^{r+1}``: the
+patterns of the centered data *with a bias*, ``1[Pc X w + b ≥ 0]``. The printed ``1[Xw ≥ 0]`` (no bias)
 gives a strict subset, whose program has a larger optimum that gradient descent on the network then beats.
 
 In general position there are exactly ``P = 2 Σ_{k=0}^{r} C(n−1, k)`` patterns (:func:`count_patterns`).

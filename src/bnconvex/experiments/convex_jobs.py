@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bnconvex.convex import patterns, solve, solve_g1
+from bnconvex.convex import extract_patches, patterns, solve, solve_cnn, solve_g1
 from bnconvex.convex.patterns import no_bias_patterns
 from bnconvex.data import select_classes
 from bnconvex.linalg import compact_svd
@@ -52,9 +52,8 @@ def g1_sampled(X, y, beta: float, P: int, seed: int, solver: str = "clarabel"):
 def cnn_sampled(X, y, image_shape, kernel: int, stride: int, padding: int, beta: float, P: int, seed: int,
                 solver: str = "clarabel"):
     """Thm 3.1 (CNN, channel-wise BN) on flattened images X (n×c·H·W, CHW order) over P sampled patterns."""
-    from bnconvex.convex.cnn import extract_patches, solve_cnn
-
     if image_shape is None:
         raise ValueError("the CNN program needs image data; this data set's source has no image shape")
     images = np.asarray(X, float).reshape(len(X), *image_shape)
     return solve_cnn(extract_patches(images, kernel, stride, padding), y, beta, P=P, seed=seed, solver=solver)
+

@@ -25,7 +25,7 @@ Certificates (independent of the path): the iterate is strictly feasible, so its
 bound; ``v = y − ŷ`` with any ``λ_k ≥ 0`` bounds each pattern's dual constraint,
 ``max_{s∈K_k,‖s‖≤1} vᵀG_k s ≤ ‖G_kᵀv + B_kᵀλ_k‖``; λ is improved by a few batched projected-gradient steps
 on that NNLS (exact NNLS once complementarity is negligible), and v scaled by ``min(1, β/max_k ‖…‖)``
-gives the lower bound ``½‖y‖² − ½‖v̂ − y‖²``. The solver stops when the relative gap is ≤ tol.
+gives the lower bound ``½‖y‖² − ½‖v̂ − y‖²``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ import time
 
 import numpy as np
 import torch
+from scipy.optimize import nnls
+
+from bnconvex.convex.certificate import cone_max
+from bnconvex.convex.solvers.base import OwnSolver, SolverResult, rel_gap, timed_out
 
 
 def interior_directions(U: torch.Tensor, D: torch.Tensor, steps: int = 2000, center: int = 15) -> torch.Tensor:
@@ -107,15 +111,11 @@ def interior_point_entries(n: int, r1: int, P: int) -> float:
     return 6.0 * P * r1**2 + n * P * r1 + n * n + 6.0 * n * P
 
 
-class InteriorPoint:
-    """One instance: U' (n×r1, r1 < n), patterns D (n×P), target y (n,). Tensors in ``dtype`` on ``device``."""
+class InteriorPoint(OwnSolver):
+    """For U' of n×r1 with r1 < n; the interface is :class:`OwnSolver`'s."""
 
     def __init__(self, U_prime, D, y, beta: float, dtype=torch.float64, device=None):
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        t = lambda a: torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype, device=self.device)
-        self.U, self.D, self.y, self.beta = t(U_prime), t(D), t(y), float(beta)
-        self.n, self.r1 = self.U.shape
-        self.P = self.D.shape[1]
+        super().__init__(U_prime, D, y, beta, dtype, device)
         self.sign = 2 * self.D - 1  # (n, P)
         self.sigma = torch.tensor([1.0, -1.0], dtype=dtype, device=self.device)[:, None, None]
         self.m = 2 * self.P * self.n  # barrier degree
@@ -123,16 +123,9 @@ class InteriorPoint:
         self.correctors = 2
 
     # S: (2, r1, P) [family, coordinate, pattern]; margins and multipliers λ: (2, n, P)
-    def fit(self, S):
-        """ŷ = Σ_k G_k s_k (n,)."""
-        return (self.D * (self.U @ (S[0] - S[1]))).sum(1)
-
     def margins(self, S):
         """c_k = B_k s_k, (2, n, P)."""
         return self.sign * (self.U @ S)
-
-    def objective(self, S) -> float:
-        return float(0.5 * ((self.fit(S) - self.y) ** 2).sum() + self.beta * S.norm(dim=1).sum())
 
     def _weighted_grams(self, W):
         """``U'ᵀ diag(W_k) U'`` for every block, (2, P, r1, r1): one GEMM against the rows' Khatri–Rao
@@ -185,8 +178,6 @@ class InteriorPoint:
         """A strictly feasible start: s_k = a_k h_i along each pattern's interior direction, with the a_k ≥ 0
         fitted to y by NNLS over the 2P columns ``±D_i U'h_i`` and floored at their mean (a start well inside
         every cone takes ~30% fewer steps than one near the NNLS fit, measured on digits n = 1000, P = 200)."""
-        from scipy.optimize import nnls
-
         H = interior_directions(self.U, self.D)  # (r1, P), unit columns
         cols = self.D * (self.U @ H)  # (n, P)
         Phi = torch.cat([cols, -cols], dim=1).cpu().double().numpy()
@@ -236,9 +227,9 @@ class InteriorPoint:
         alpha = min(1.0, 0.99 * alpha)
         return S + alpha * dS, lam + alpha * dlam, alpha
 
-    def run(self, tol=1e-6, max_iter=200, time_limit_s=None, warm=None, verbose=False):
+    def run(self, tol=1e-6, time_limit_s=None, *, warm=None, max_iter=200, verbose=False) -> SolverResult:
         """Iterate :meth:`step` until the certified relative gap is ≤ tol. ``warm``: a previous run's
-        ``warm`` (S, λ), e.g. along a β path. Returns the same fields as :meth:`ADMM.run`."""
+        ``warm`` (S, λ), e.g. along a β path."""
         t0 = time.perf_counter()
         S = self.start() if not warm else warm["S"].clone()
         lam = warm["lam"].clone() if warm else (self.objective(S) / self.m) / self.margins(S)
@@ -259,22 +250,18 @@ class InteriorPoint:
                 best.update(upper=upper, S=S.clone())
             if lower > best["lower"]:
                 best.update(lower=lower, dual_constraint=m, dual=self.y - self.fit(S))
-            gap = (best["upper"] - best["lower"]) / max(abs(best["upper"]), 1e-300)
+            gap = rel_gap(best["upper"], best["lower"])
             if verbose:
                 print(f"it {it} alpha {alpha:.2e} upper {upper:.10g} lower {lower:.10g} gap {gap:.2e} "
                       f"{time.perf_counter() - t0:.1f}s", flush=True)
-            if gap <= tol or done or (time_limit_s and time.perf_counter() - t0 > time_limit_s):
+            if gap <= tol or done or timed_out(t0, time_limit_s):
                 break
         if "S" not in best:
             upper, lower, m = self.certify(S, lam, exact=True)
             best.update(upper=upper, S=S, lower=lower, dual_constraint=m, dual=self.y - self.fit(S))
-        gap = (best["upper"] - best["lower"]) / max(abs(best["upper"]), 1e-300)
-        return {
-            "S": best["S"], "upper": best["upper"], "lower": best["lower"], "rel_gap": gap,
-            "dual_constraint": best.get("dual_constraint", np.inf), "iterations": it,
-            "time_s": time.perf_counter() - t0, "converged": gap <= tol, "dual": best.get("dual"),
-            "warm": {"S": S, "lam": lam},
-        }
+        return SolverResult(best["S"], best["upper"], best["lower"], best.get("dual_constraint", np.inf), it,
+                            time.perf_counter() - t0, rel_gap(best["upper"], best["lower"]) <= tol,
+                            dual=best.get("dual"), warm={"S": S, "lam": lam})
 
     def certify(self, S, lam, refine: int = 30, exact: bool = False):
         """(upper, lower, dual constraint value) at a strictly feasible S with cone multipliers λ ≥ 0.
@@ -292,13 +279,7 @@ class InteriorPoint:
             z, x, theta = x_new + ((theta - 1) / theta_new) * (x_new - x), x_new, theta_new
         bound = torch.minimum(bound, (g + self.U.T @ (self.sign * x)).norm(dim=1))
         if exact:  # exact NNLS where the bound still exceeds β (the active blocks, near the optimum)
-            from scipy.optimize import nnls
-
             Un, sign, gn = self.U.cpu().double().numpy(), self.sign.cpu().double().numpy(), g.cpu().double().numpy()
             for k, i in torch.nonzero(bound > self.beta).tolist():
-                _, res = nnls((sign[:, i, None] * Un).T, -gn[k, :, i], maxiter=50 * self.n)
-                bound[k, i] = min(float(bound[k, i]), res)
-        worst = float(bound.max())
-        scale = min(1.0, self.beta / worst) if worst > 0 else 1.0
-        lower = float(0.5 * (self.y**2).sum() - 0.5 * ((scale * v - self.y) ** 2).sum())
-        return self.objective(S), lower, worst * scale
+                bound[k, i] = min(float(bound[k, i]), cone_max(gn[k, :, i], sign[:, i, None] * Un))
+        return self.objective(S), *self.dual_bound(v, float(bound.max()))

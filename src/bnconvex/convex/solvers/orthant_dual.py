@@ -8,7 +8,7 @@ D_i only add to the norm, so at the optimum ``t_i = a_i ≥ 0`` supported on D_i
     p* = min_{a_i, b_i ≥ 0, supp ⊆ D_i}  ½‖Σ_i (a_i − b_i) − y‖² + β Σ_i (‖a_i‖ + ‖b_i‖).
 
 Its dual is the projection ``v* = argmin_v ½‖v − y‖²`` over ``‖(D_i v)₊‖ ≤ β``, ``‖(−D_i v)₊‖ ≤ β`` (the
-per-pattern NNLS of shared/FORMULAS.md has this closed form when U' is square), and ``p* = ½‖y‖² −
+per-pattern NNLS of docs/formulas.md, "Certificates", has this closed form when U' is square), and ``p* = ½‖y‖² −
 ½‖v* − y‖²``. Method: we dualize those 2P constraints once more with multipliers μ ≥ 0. The inner
 minimization over v is separable and closed-form — ``v_j = y_j / w_j`` with ``w = 1 + E μ``, where the n×2P
 matrix ``E = [D ∘ 1[y > 0], D ∘ 1[y < 0]]`` — so
@@ -16,9 +16,8 @@ matrix ``E = [D ∘ 1[y > 0], D ∘ 1[y < 0]]`` — so
     q(μ) = ½‖v(μ) − y‖² + Σ_k μ_k (½ Σ_j E_jk v_j(μ)² − β²/2),      ∇q(μ)_k = ½ Σ_j E_jk v_j² − β²/2,
 
 is smooth and concave, and ``max_{μ≥0} q`` is a bound-constrained smooth problem in 2P variables, solved by
-L-BFGS-B (Byrd, Lu, Nocedal & Zhu, "A limited memory algorithm for bound constrained optimization", SIAM J.
-Sci. Comput. 16, 1995; scipy's implementation). Every evaluation is two masked mat-vecs in torch (CPU or
-GPU); nothing n×n is formed.
+L-BFGS-B (Byrd, Lu, Nocedal & Zhu, SIAM J. Sci. Comput. 16, 1995; scipy's). Every evaluation is two masked
+mat-vecs in torch (CPU or GPU); nothing n×n is formed.
 
 Certificates at any μ ≥ 0 (both independent of how μ was found):
 
@@ -26,8 +25,6 @@ Certificates at any μ ≥ 0 (both independent of how μ was found):
   exactly, so ``upper = ½‖v‖² + β Σ_k μ_k ‖E_k ∘ v‖``;
 - dual (lower bound): ``v`` scaled by ``min(1, β/m)``, ``m = max_k ‖E_k ∘ v‖`` (v has the sign of y, so
   ``(±D_i v)₊ = E_k ∘ v``), gives ``lower = ½‖y‖² − ½‖v̂ − y‖²``.
-
-The solver stops when ``(upper − lower)/upper ≤ tol``.
 """
 
 from __future__ import annotations
@@ -38,18 +35,16 @@ import numpy as np
 import torch
 from scipy.optimize import minimize
 
+from bnconvex.convex.solvers.base import OwnSolver, SolverResult, rel_gap, timed_out
 
-class OrthantDual:
-    """One instance: U' (n×n, orthogonal), patterns D (n×P), target y (n,). Tensors in ``dtype`` on ``device``."""
+
+class OrthantDual(OwnSolver):
+    """U' must be square (n×n, orthogonal); the interface is :class:`OwnSolver`'s."""
 
     def __init__(self, U_prime, D, y, beta: float, dtype=torch.float64, device=None):
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        t = lambda a: torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype, device=self.device)
-        self.U, self.D, self.y, self.beta = t(U_prime), t(D), t(y), float(beta)
-        self.n, self.r1 = self.U.shape
+        super().__init__(U_prime, D, y, beta, dtype, device)
         if self.n != self.r1:
             raise ValueError(f"OrthantDual needs a square U' (r + 1 = n), got {tuple(self.U.shape)}")
-        self.P = self.D.shape[1]
         self.pos, self.neg = (self.y > 0).to(dtype), (self.y < 0).to(dtype)
 
     def _w(self, mu: torch.Tensor) -> torch.Tensor:
@@ -81,10 +76,8 @@ class OrthantDual:
         v = self._v(m)
         norms = self._block_sq_norms(v).clamp_min(0).sqrt()
         upper = float(0.5 * (v * v).sum() + self.beta * (m * norms).sum())
-        worst = float(norms.max())
-        scale = min(1.0, self.beta / worst) if worst > 0 else 1.0
-        lower = float(0.5 * (self.y**2).sum() - 0.5 * ((scale * v - self.y) ** 2).sum())
-        return {"upper": upper, "lower": lower, "dual_constraint": worst * scale, "mu": m, "v": v}
+        lower, constraint = self.dual_bound(v, float(norms.max()))
+        return {"upper": upper, "lower": lower, "dual_constraint": constraint, "mu": m, "v": v}
 
     def primal(self, mu: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """The blocks in s-space, (2, r1, P): ``s_i = U'ᵀ a_i``, ``s'_i = U'ᵀ b_i``."""
@@ -92,9 +85,10 @@ class OrthantDual:
         B = self.D * (-self.neg * v)[:, None] * mu[None, self.P:]
         return torch.stack([self.U.T @ A, self.U.T @ B])
 
-    def run(self, tol=1e-6, max_iter=100_000, check_every=10, time_limit_s=None, warm=None, memory=30):
+    def run(self, tol=1e-6, time_limit_s=None, *, warm=None, max_iter=100_000, check_every=10,
+            memory=30) -> SolverResult:
         """Maximize q over μ ≥ 0 until the certified relative gap is ≤ tol. ``warm``: a previous run's
-        ``warm`` (its μ), e.g. along a β path. Returns the same fields as :meth:`ADMM.run`."""
+        ``warm`` (its μ), e.g. along a β path."""
         mu0 = np.zeros(2 * self.P) if not warm else np.asarray(warm["mu"], float)
         t0 = time.perf_counter()
         state = {"it": 0, "best": None}
@@ -111,8 +105,7 @@ class OrthantDual:
             if state["it"] % check_every:
                 return
             cert = keep(intermediate_result.x)
-            gap = (cert["upper"] - cert["lower"]) / max(abs(cert["upper"]), 1e-300)
-            if gap <= tol or (time_limit_s and time.perf_counter() - t0 > time_limit_s):
+            if rel_gap(cert["upper"], cert["lower"]) <= tol or timed_out(t0, time_limit_s):
                 raise StopIteration
 
         res = minimize(self.value_and_grad, mu0, jac=True, method="L-BFGS-B", bounds=[(0, None)] * (2 * self.P),
@@ -120,10 +113,7 @@ class OrthantDual:
                                                    "gtol": 0.0, "maxfun": 10 * max_iter})
         keep(res.x)
         best = state["best"]
-        gap = (best["upper"] - best["lower"]) / max(abs(best["upper"]), 1e-300)
-        return {
-            "S": self.primal(best["mu"], best["v"]), "upper": best["upper"], "lower": best["lower"],
-            "rel_gap": gap, "dual_constraint": best["dual_constraint"], "iterations": state["it"],
-            "time_s": time.perf_counter() - t0, "converged": gap <= tol, "dual": best["v"],
-            "warm": {"mu": best["mu"].double().cpu().numpy()},
-        }
+        return SolverResult(self.primal(best["mu"], best["v"]), best["upper"], best["lower"],
+                            best["dual_constraint"], state["it"], time.perf_counter() - t0,
+                            rel_gap(best["upper"], best["lower"]) <= tol, dual=best["v"],
+                            warm={"mu": best["mu"].double().cpu().numpy()})

@@ -1,6 +1,6 @@
 """ADMM for the Thm 2.2 program (squared loss; scalar output, or column by column for the column-wise
 vector form, which decouples over output columns): the fallback of solver="bnconvex" (``method="admm"``)
-for problems too large for the interior point (:mod:`bnconvex.convex.barrier`) when U' is not square.
+for problems too large for the interior point (:mod:`bnconvex.convex.solvers.interior_point`) when U' is not square.
 Its iterations cost O(nP(r+1)) and no (r+1)² blocks, but it converges slowly to high accuracy (measured:
 n = 1000, P = 50 on digits did not reach 1e-6 in 400 s; the interior point certifies 1e-6 at P = 200 in
 ~15 s).
@@ -19,13 +19,11 @@ with ``M s = Σ_i D_i U'(s_i − s'_i)`` and ``B_i = (2D_i − I) U'``. Structur
   dense n×n matrices; torch tensors, so the same code runs on a GPU;
 - z-update: group soft-thresholding; u-update: projection on the orthant; ρ by residual balancing.
 
-Stopping is on certificates, not on iteration counts. Every ``check_every`` iterations a cheap estimate (z's
-objective and the unrefined dual bound) decides whether to certify; then the blocks of z are
-projected exactly onto their cones (NNLS, Moreau: ``Π_K(g) = g + Bᵀρ*``), which gives a feasible point and
-so a true upper bound; the dual point ``v = y − ŷ`` is scaled to feasibility with per-pattern bounds
-``‖U'ᵀD_i v + B_iᵀλ_i‖ ≥ max_{s∈K_i,‖s‖≤1} vᵀD_iU's`` (any λ ≥ 0 is valid; the ADMM multipliers are used,
-and the worst patterns are refined by an exact NNLS), which gives a lower bound. The solver stops when
-(upper − lower)/upper ≤ tol.
+Certificates: every ``check_every`` iterations a cheap estimate (z's objective and the unrefined dual bound)
+decides whether to certify; then the blocks of z are projected exactly onto their cones (NNLS, Moreau:
+``Π_K(g) = g + Bᵀρ*``), a feasible point and so a true upper bound; ``v = y − ŷ`` is scaled to feasibility
+with per-pattern bounds ``‖U'ᵀD_i v + B_iᵀλ_i‖ ≥ max_{s∈K_i,‖s‖≤1} vᵀD_iU's`` (any λ ≥ 0 is valid: the ADMM
+multipliers, the worst patterns refined by an exact NNLS), which gives a lower bound.
 """
 
 from __future__ import annotations
@@ -36,6 +34,9 @@ import numpy as np
 import torch
 from scipy.optimize import nnls
 
+from bnconvex.convex.certificate import cone_max
+from bnconvex.convex.solvers.base import OwnSolver, SolverResult, rel_gap, timed_out
+
 
 def _cone_project(g: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Euclidean projection of g onto {s : B s ≥ 0}: ``g + Bᵀρ*`` with ρ* the NNLS solution."""
@@ -43,22 +44,17 @@ def _cone_project(g: np.ndarray, B: np.ndarray) -> np.ndarray:
     return g + B.T @ rho
 
 
-class ADMM:
-    """One instance: U' (n×r1), patterns D (n×P), target y (n,). Tensors in ``dtype`` on ``device``."""
+class ADMM(OwnSolver):
+    """For any U' (n×r1); the interface is :class:`OwnSolver`'s."""
 
     def __init__(self, U_prime, D, y, beta: float, dtype=torch.float64, device=None):
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        t = lambda a: torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype, device=self.device)
-        self.U, self.D, self.y, self.beta = t(U_prime), t(D), t(y), float(beta)
+        super().__init__(U_prime, D, y, beta, dtype, device)
         self.sign = 2 * self.D - 1
-        self.n, self.r1 = self.U.shape
-        self.P = self.D.shape[1]
         self.MMt = 2 * (self.U @ self.U.T) * (self.D @ self.D.T)
         self._U_np, self._sign_np = np.asarray(U_prime, float), 2 * np.asarray(D, float) - 1
 
     # operators on S = (2, r1, P): S[0] the s_i, S[1] the s'_i
-    def M(self, S):
-        return (self.D * (self.U @ (S[0] - S[1]))).sum(1)
+    M = OwnSolver.fit
 
     def MT(self, r):
         G = self.U.T @ (self.D * r[:, None])
@@ -69,9 +65,6 @@ class ADMM:
 
     def BT(self, A):
         return torch.einsum("nr,knp->krp", self.U, self.sign * A)
-
-    def objective(self, S) -> float:
-        return float(0.5 * ((self.M(S) - self.y) ** 2).sum() + self.beta * S.norm(dim=1).sum())
 
     def feasible(self, Z) -> torch.Tensor:
         """Z with every nonzero block projected exactly onto its cone."""
@@ -97,15 +90,11 @@ class ADMM:
                     break
                 k, i = divmod(int(idx), self.P)
                 Bi = self._sign_np[:, i, None] * self._U_np
-                _, res = nnls(Bi.T, -gn[:, i] * (1 - 2 * k), maxiter=50 * self.n)
-                bounds[idx] = min(bounds[idx], res)
-        m = float(bounds.max())
-        scale = min(1.0, self.beta / m) if m > 0 else 1.0
-        lb = float(-0.5 * ((scale * v - self.y) ** 2).sum() + 0.5 * (self.y**2).sum())
-        return lb, m * scale
+                bounds[idx] = min(bounds[idx], cone_max(gn[:, i] * (1 - 2 * k), Bi))
+        return self.dual_bound(v, float(bounds.max()))
 
-    def run(self, tol=1e-6, rho=None, max_iter=100_000, check_every=50, time_limit_s=None, warm=None,
-            relax: float = 1.6):
+    def run(self, tol=1e-6, time_limit_s=None, *, warm=None, rho=None, max_iter=100_000, check_every=50,
+            relax: float = 1.6) -> SolverResult:
         dt, dev = self.U.dtype, self.device
         rho = float(rho) if rho else 0.1 * float(self.MMt.diagonal().mean()) ** 0.5
         eye = torch.eye(self.n, dtype=dt, device=dev)
@@ -137,7 +126,7 @@ class ADMM:
             cheap_upper = self.objective(Z)  # Z may violate its cones: only a trigger, never reported
             cheap_lower, _ = self.lower_bound(Z, lam, refine=0)  # valid, but loose
             if (cheap_upper - cheap_lower) / max(abs(cheap_upper), 1e-300) > tol and not (
-                    time_limit_s and time.perf_counter() - t0 > time_limit_s):
+                    timed_out(t0, time_limit_s)):
                 pass
             else:
                 Zf = self.feasible(Z)
@@ -147,8 +136,7 @@ class ADMM:
                     best.update(upper=upper, Z=Zf)
                 if lower > best["lower"]:
                     best.update(lower=lower, dual_constraint=m)
-                gap = (best["upper"] - best["lower"]) / max(abs(best["upper"]), 1e-300)
-                if gap <= tol or (time_limit_s and time.perf_counter() - t0 > time_limit_s):
+                if rel_gap(best["upper"], best["lower"]) <= tol or timed_out(t0, time_limit_s):
                     break
             # residual balancing (Boyd et al. §3.4.1); the scaled duals W scale by the inverse factor
             primal_res = float(torch.sqrt(((S - Z) ** 2).sum() + ((BS - Uv) ** 2).sum()))
@@ -162,10 +150,6 @@ class ADMM:
             Zf = self.feasible(Z)
             lower, m = self.lower_bound(Zf, torch.clamp(-rho * W2, min=0))
             best.update(upper=self.objective(Zf), Z=Zf, lower=lower, dual_constraint=m)
-        gap = (best["upper"] - best["lower"]) / max(abs(best["upper"]), 1e-300)
-        return {
-            "S": best["Z"], "upper": best["upper"], "lower": best["lower"], "rel_gap": gap,
-            "dual_constraint": best.get("dual_constraint", np.inf), "iterations": it,
-            "time_s": time.perf_counter() - t0, "converged": gap <= tol, "rho": rho,
-            "warm": {"Z": Z, "W1": W1, "Uv": Uv, "W2": W2},
-        }
+        return SolverResult(best["Z"], best["upper"], best["lower"], best.get("dual_constraint", np.inf), it,
+                            time.perf_counter() - t0, rel_gap(best["upper"], best["lower"]) <= tol,
+                            warm={"Z": Z, "W1": W1, "Uv": Uv, "W2": W2}, extra={"rho": rho})
