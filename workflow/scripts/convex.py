@@ -21,8 +21,7 @@ elif snakemake.rule == "convex_cnn":
 else:
     res = convex_jobs.g1_sampled(X, y, s["beta"], s["P"], s["seed"], p.solver)
 cert = {**res.certificate, "dataset": snakemake.wildcards.dataset, "classes": list(p.classes), "seed": s["seed"]}
-net = res.network
-save_npz(out.network, **{k: getattr(net, k) for k in ("W1", "Z", "gamma", "alpha", "W2") if hasattr(net, k)})
+save_npz(out.network, **res.network.to_dict())  # bn_after_relu included (G.1's network is BN after ReLU)
 save_json(out.certificate, cert)
 log.info("certificate: %s", cert)
 if not cert["valid"]:
