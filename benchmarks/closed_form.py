@@ -26,7 +26,7 @@ from scipy.linalg import cho_factor, cho_solve
 
 from bnconvex.closed_form import closed_form
 from bnconvex.io import save_json
-from bnconvex.nn import BNReLUNet
+from bnconvex.models import BNNet
 
 
 def median_time(fn, repeats: int) -> float:
@@ -46,13 +46,13 @@ def blas_floor(X, Y):
 def gd_time_to_tol(X, Y, beta, p_star, tol, cap_s, m1, lr, seed=0):
     """Seconds until full-batch Adam on (9) is within tol of p_star (None if not within cap_s)."""
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
-    net = BNReLUNet.random(X.shape[1], m1, Y.shape[1], seed=seed)
+    net = BNNet(X.shape[1], m1, Y.shape[1], None, beta, seed=seed, dtype=torch.float64)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=50)
     t0, steps, best = time.perf_counter(), 0, float("inf")
     while time.perf_counter() - t0 < cap_s:
         opt.zero_grad()
-        obj = net.objective(Xt, Yt, beta)
+        obj = net.objective(Xt, Yt)
         best = min(best, obj.item())
         if best <= p_star * (1 + tol):
             return time.perf_counter() - t0, steps, best

@@ -17,9 +17,9 @@ SLOW_FILES = {
 # single tests over ~5 s, as "path::name" (all parameters). Measured with --durations on 2 busy cores
 # (load ~8, so several times the unloaded time): each took 11-220 s there.
 SLOW_TESTS = {
-    "test_deep.py::test_thm_4_2_on_random_features_is_certified_and_unbeaten",
-    "test_deep.py::test_g2_variant_bn_after_relu_is_certified_and_unbeaten",
-    "test_deep.py::test_closed_form_beats_gd_on_trained_then_frozen_layers",
+    "models/test_deep.py::test_thm_4_2_on_random_features_is_certified_and_unbeaten",
+    "models/test_deep.py::test_g2_variant_bn_after_relu_is_certified_and_unbeaten",
+    "models/test_deep.py::test_closed_form_beats_gd_on_trained_then_frozen_layers",
     "convex/test_programs.py::test_thm_2_2_exact_patterns_certified_reconstructed_and_unbeaten",
     "experiments/test_fig4.py::test_gd_trials_stay_above_the_closed_form",
     "experiments/test_fig4.py::test_gd_below_a_claimed_optimum_is_an_error",

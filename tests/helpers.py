@@ -72,3 +72,15 @@ def kill_when(cmd, cwd, killed, timeout=300.0):
             os.killpg(proc.pid, signal.SIGKILL)
         rc = proc.wait()
     assert rc == -signal.SIGKILL, f"{' '.join(cmd)} ended (rc {rc}) before the kill point"
+
+
+def train_full_batch(model, X, Y, steps: int, lr: float, optimizer: str = "adam") -> list[float]:
+    """Full-batch gradient descent ("gd") or Adam on ``model.objective`` by the one training loop
+    (:func:`bnconvex.train.train`): the objective before every step and after the last (steps + 1 values)."""
+    import torch
+
+    from bnconvex.train import TrainData, TrainSettings, objective_row, train
+
+    settings = TrainSettings(optimizer="sgd" if optimizer == "gd" else optimizer, lr=lr, momentum=0.0, epochs=steps)
+    data = TrainData(torch.as_tensor(X), torch.as_tensor(Y))
+    return train(model, data, settings, progress=False, evaluate=objective_row)["train_objective"].tolist()

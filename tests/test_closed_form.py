@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 import torch
-from helpers import one_hot_instance
+from helpers import one_hot_instance, train_full_batch
 
 from bnconvex.closed_form import closed_form, optimal_value
+from bnconvex.models import BNNet
 from bnconvex.network import BNNetwork
-from bnconvex.nn import BNReLUNet, train_full_batch
 
 # class sizes 4, 9, 16 give ‖y_j‖ = 2, 3, 4
 SIZES = (4, 9, 16)
@@ -37,7 +37,7 @@ def test_thm_2_4_network_fits_normalized_labels(rng):
 
 
 def test_printed_dual_sum_over_E_is_wrong(rng):
-    """FORMULAS.md ⚠: the printed dual value (39) sums ½‖y_j‖² over j ∈ E instead of j ∉ E."""
+    """docs/formulas.md (corrections): the printed dual value (39) sums ½‖y_j‖² over j ∈ E instead of j ∉ E."""
     X, Y = one_hot_instance(rng, SIZES, d=40)
     beta = 2.5  # E = {1, 2}: the two sums differ
     norms = np.linalg.norm(Y, axis=0)
@@ -50,7 +50,7 @@ def test_printed_dual_sum_over_E_is_wrong(rng):
 
 
 def test_printed_w2_without_positive_part_is_not_optimal(rng):
-    """FORMULAS.md ⚠: Thm 2.1's printed w2 = ‖u‖ − β (no (·)₊) is worse when β > ‖u‖."""
+    """docs/formulas.md (corrections): Thm 2.1's printed w2 = ‖u‖ − β (no (·)₊) is worse when β > ‖u‖."""
     X = rng.standard_normal((10, 30))
     y = np.concatenate([np.full(5, 2.0), np.full(5, -0.2)])  # ‖(y)₊‖ ≈ 4.47, ‖(−y)₊‖ ≈ 0.45
     beta = 1.0
@@ -101,8 +101,8 @@ def test_adam_from_random_starts_never_beats_the_closed_form(rng, seed):
     beta = 0.5
     p_star = closed_form(X, Y, beta).certificate["primal"]
     torch.manual_seed(seed)
-    net = BNReLUNet.random(d=20, m=8, C=3, seed=seed)
-    history = train_full_batch(net, torch.tensor(X), torch.tensor(Y), beta, steps=1500, lr=0.02)
+    net = BNNet(20, 8, 3, None, beta, seed=seed, dtype=torch.float64)
+    history = train_full_batch(net, X, Y, steps=1500, lr=0.02)
     assert min(history) >= p_star * (1 - 1e-9)
     assert history[-1] <= 1.01 * p_star  # Adam did optimize: the bound is not vacuous
 
@@ -112,8 +112,8 @@ def test_gradient_descent_never_beats_the_closed_form(rng, optimizer, lr):
     X, Y = one_hot_instance(rng, (3, 4, 5), d=20)
     beta = 0.5
     p_star = closed_form(X, Y, beta).certificate["primal"]
-    net = BNReLUNet.random(d=20, m=8, C=3, seed=7)
-    history = train_full_batch(net, torch.tensor(X), torch.tensor(Y), beta, 3000, lr, optimizer)
+    net = BNNet(20, 8, 3, None, beta, seed=7, dtype=torch.float64)
+    history = train_full_batch(net, X, Y, 3000, lr, optimizer)
     assert min(history) >= p_star * (1 - 1e-9)
     assert history[-1] < history[0]
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from bnconvex.models import BNNet
 from bnconvex.network import BNNetwork, batch_norm
 
 
@@ -59,11 +60,13 @@ def test_inference_with_training_statistics_equals_full_batch_on_training_data(r
 def test_torch_network_agrees_with_numpy(rng):
     X, Y = rng.standard_normal((12, 5)), rng.standard_normal((12, 3))
     net = random_net(rng, 5, 4, 3)
-    tnet = net.to_torch()
+    tnet = BNNet.from_network(net, beta=0.3)
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
     np.testing.assert_allclose(tnet(Xt).detach().numpy(), net.forward(X), atol=1e-12)
-    assert tnet.objective(Xt, Yt, 0.3).item() == pytest.approx(net.objective(X, Y, 0.3), rel=1e-12)
+    assert tnet.objective(Xt, Yt).item() == pytest.approx(net.objective(X, Y, 0.3), rel=1e-12)
     np.testing.assert_allclose(tnet.to_network().W2, net.W2)
+    after = random_net(rng, 5, 4, 3, after=True)
+    np.testing.assert_allclose(BNNet.from_network(after)(Xt).detach().numpy(), after.forward(X), atol=1e-12)
 
 
 def test_bn_after_relu_forward_is_bn_of_relu(rng):

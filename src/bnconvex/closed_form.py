@@ -2,8 +2,8 @@
 
 All theorems need the high-dimensional regime: ``n ≤ d`` and X (n×d) of full row rank. Then
 ``U'`` is an n×n orthogonal matrix and BN(Xw) ranges over every unit vector of R^n, which makes the
-dual constraint of (7) checkable exactly. Formulas follow shared/FORMULAS.md, including its ⚠ fixes:
-``w2 = (‖u‖ − β)₊`` (the printed table drops ``(·)₊``) and the dual sum over ``j ∉ E``.
+dual constraint of (7) checkable exactly. Formulas follow docs/formulas.md, with its corrections of the
+printed paper: ``w2 = (‖u‖ − β)₊`` (the printed table drops ``(·)₊``) and the dual sum over ``j ∉ E``.
 
 ``X† Y`` is computed as ``Xᵀ (X Xᵀ)⁻¹ Y`` through a Cholesky factor of the n×n Gram
 (:func:`bnconvex.linalg.gram_solve`), never through an SVD pseudo-inverse.

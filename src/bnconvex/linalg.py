@@ -1,6 +1,6 @@
 """Linear algebra of the paper: centering, compact SVD, ``U'`` and the truncation g(X) (eq. 17).
 
-Notation (shared/FORMULAS.md): ``X`` is n×d, ``Pc = I - 11ᵀ/n``, ``Pc X = U Σ Vᵀ`` the compact SVD of
+Notation (docs/formulas.md): ``X`` is n×d, ``Pc = I - 11ᵀ/n``, ``Pc X = U Σ Vᵀ`` the compact SVD of
 rank r, and ``U' = [U, 1/√n · 1]`` (n×(r+1)) has orthonormal columns since ``1ᵀ Pc X = 0``.
 """
 
@@ -85,7 +85,7 @@ def k_for_variance(Sigma: np.ndarray, fraction: float) -> int:
 def truncate(X: np.ndarray, k: int, svd: CompactSVD | None = None) -> np.ndarray:
     """Truncation (17): ``g(X) = U T_k(Σ) Vᵀ + 1 μᵀ``, keeping the top-k singular values of Pc X.
 
-    The printed ``1{i ≥ k}`` of the paper means ``i ≤ k`` (FORMULAS.md ⚠). The column means μ of X are
+    The printed ``1{i ≥ k}`` of the paper means ``i ≤ k`` (docs/formulas.md, corrections). The column means μ of X are
     added back, so g(X) has the same means as X and BN (which centers) sees exactly ``U T_k(Σ) Vᵀ``.
     Returns an n×d array.
     """

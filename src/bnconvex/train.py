@@ -1,4 +1,4 @@
-"""One training loop for every model of :mod:`bnconvex.models` (Sec. 5, App. A).
+"""One training loop for every model of :mod:`bnconvex.models` (Sec. 5, App. A; Fig. 4's full-batch GD too).
 
 ``train`` reads top to bottom: resume from a checkpoint if one matches the config, then for each epoch
 shuffle (seeded by ``seed`` and the epoch, so a resumed run draws the same batches), step on mini-batches,
@@ -49,14 +49,15 @@ class TrainSettings:
 @dataclass
 class TrainData:
     """X_train (n, d) as trained on (possibly truncated, (17)), Y_train (n, C) targets, y_train (n,) labels;
-    the test set is raw (never truncated). Tensors on the training device."""
+    the test set is raw (never truncated). Tensors on the training device. Labels and the test set are needed
+    only by :func:`evaluate` (not by :func:`objective_row`)."""
 
     X_train: torch.Tensor
     Y_train: torch.Tensor
-    y_train: torch.Tensor
-    X_test: torch.Tensor
-    Y_test: torch.Tensor
-    y_test: torch.Tensor
+    y_train: torch.Tensor | None = None
+    X_test: torch.Tensor | None = None
+    Y_test: torch.Tensor | None = None
+    y_test: torch.Tensor | None = None
 
     @classmethod
     def from_arrays(cls, X, y, X_test, y_test, C: int, dtype=torch.float32, device="cpu") -> TrainData:
@@ -68,6 +69,7 @@ class TrainData:
 
 
 def make_optimizer(params, settings: TrainSettings) -> torch.optim.Optimizer:
+    """The one optimizer factory: SGD (with ``momentum``; 0 is plain gradient descent), Adam or AdamW."""
     if settings.optimizer == "sgd":
         return torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum,
                                weight_decay=settings.weight_decay)
@@ -107,6 +109,12 @@ def evaluate(model: torch.nn.Module, data: TrainData) -> dict:
     return row
 
 
+@torch.no_grad()
+def objective_row(model: torch.nn.Module, data: TrainData) -> dict:
+    """The exact training objective alone (Fig. 4's curves, tests): one full-batch forward an epoch."""
+    return {"train_objective": float(model.objective(data.X_train, data.Y_train))}
+
+
 def batches(n: int, batch_size: int | None, seed: int, epoch: int) -> list[torch.Tensor]:
     """Index batches of one epoch, shuffled by a generator seeded with (seed, epoch)."""
     g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
@@ -118,13 +126,16 @@ def train(
     model: torch.nn.Module,
     data: TrainData,
     settings: TrainSettings,
-    metrics_path: str | Path,
+    metrics_path: str | Path | None = None,
     checkpoint_path: str | Path | None = None,
     config: dict | None = None,
     on_epoch=None,
     progress: bool = True,
+    evaluate=evaluate,
 ) -> pd.DataFrame:
-    """Train ``model`` on ``data``; write ``metrics_path`` (CSV) and ``checkpoint_path`` after every epoch.
+    """Train ``model`` on ``data``; write ``metrics_path`` (CSV) and ``checkpoint_path`` after every epoch
+    (either may be None). ``evaluate(model, data) -> dict`` makes each epoch's metrics (default
+    :func:`evaluate`; :func:`objective_row` for the objective alone).
 
     A checkpoint holds the model, optimizer, scheduler, epoch, metrics so far and the resolved ``config``;
     a killed run resumes from it when its config equals ``config``. A finished run marks it complete, and a
@@ -162,7 +173,7 @@ def train(
             plateau.step(row["train_objective"])
         if on_epoch:
             on_epoch(epoch, model)
-        bar.set_postfix(obj=f"{row['train_objective']:.4g}", test_acc=f"{row['test_acc']:.3f}")
+        bar.set_postfix({key: f"{row[key]:.4g}" for key in ("train_objective", "test_acc") if key in row})
         _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock, on_epoch=on_epoch)
         if settings.time_budget_s is not None and clock >= settings.time_budget_s:
             break
@@ -178,7 +189,8 @@ def _write_metrics(path, metrics: pd.DataFrame) -> None:
 
 def _save(metrics_path, checkpoint_path, rows, state, model, opt, plateau, epoch, clock, on_epoch=None,
           complete: bool = False) -> None:
-    _write_metrics(metrics_path, pd.DataFrame(rows))
+    if metrics_path is not None:
+        _write_metrics(metrics_path, pd.DataFrame(rows))
     if checkpoint_path is None:
         return
     ckpt = {**state, "epoch": epoch, "clock": clock, "rows": rows, "model": model.state_dict(),

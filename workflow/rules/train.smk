@@ -4,8 +4,9 @@
 # The modules that compute a training result are inputs of its jobs: a change to any of them reruns the
 # models (by modification time), so neither `snakemake` nor `dvc repro` has to force the whole stage, and a
 # killed stage resumes from its checkpoints while finished models stay as they are.
-TRAIN_CODE = [f"src/bnconvex/{m}.py" for m in ("train", "models", "cnn_models", "linalg", "experiments/training",
-                                                "experiments/specs")]
+TRAIN_CODE = [f"src/bnconvex/{m}.py" for m in ("train", "models/__init__", "models/base", "models/two_layer",
+                                                "models/cnn", "network", "losses", "convex/reconstruct", "linalg",
+                                                "experiments/training", "experiments/specs")]
 
 
 rule train:

@@ -14,14 +14,15 @@ import pandas as pd
 import torch
 
 from bnconvex.closed_form import closed_form
-from bnconvex.nn import BNReLUNet
+from bnconvex.models import BNNet
+from bnconvex.train import TrainData, TrainSettings, objective_row, train
 
 
 @dataclass
 class GDSettings:
     """Full-batch training of (9): ``optimizer`` "gd" (plain GD) or "adam"; lr halved when the objective
     has not improved for ``patience`` steps (the paper's "halved on plateau"); stop after ``steps`` steps or
-    ``time_budget_s`` seconds, whichever comes first."""
+    ``time_budget_s`` seconds of training, whichever comes first."""
 
     m1: int
     steps: int
@@ -32,37 +33,25 @@ class GDSettings:
     dtype: str = "float32"
 
 
-def _optimizer(params, settings: GDSettings):
-    if settings.optimizer == "gd":
-        return torch.optim.SGD(params, lr=settings.lr)
-    if settings.optimizer == "adam":
-        return torch.optim.Adam(params, lr=settings.lr)
-    raise ValueError(f"closed_form.fig4.optimizer must be 'gd' or 'adam', got {settings.optimizer!r}")
+    def train_settings(self, seed: int) -> TrainSettings:
+        """The same run in the one training loop: full batch, SGD without momentum ("gd") or Adam."""
+        if self.optimizer not in ("gd", "adam"):
+            raise ValueError(f"closed_form.fig4.optimizer must be 'gd' or 'adam', got {self.optimizer!r}")
+        return TrainSettings(optimizer="sgd" if self.optimizer == "gd" else "adam", lr=self.lr, momentum=0.0,
+                             epochs=self.steps, time_budget_s=self.time_budget_s, plateau_patience=self.patience,
+                             seed=seed)
 
 
 def gd_trial(X: np.ndarray, Y: np.ndarray, beta: float, settings: GDSettings, seed: int, device: str = "cpu"):
     """One GD trial from a random start (seeded; the start is drawn on the CPU, so it is the same on any
-    device). Returns (network, curve DataFrame, wall time)."""
+    device), by :func:`bnconvex.train.train`. Returns (network, curve DataFrame, training time)."""
     dtype = getattr(torch, settings.dtype)
-    Xt, Yt = torch.as_tensor(X, dtype=dtype, device=device), torch.as_tensor(Y, dtype=dtype, device=device)
-    net = BNReLUNet.random(X.shape[1], settings.m1, Y.shape[1], seed=seed, dtype=dtype).to(device)
-    opt = _optimizer(net.parameters(), settings)
-    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=settings.patience)
-    rows = []
-    t0 = time.perf_counter()
-    for step in range(settings.steps + 1):
-        opt.zero_grad()
-        obj = net.objective(Xt, Yt, beta)
-        rows.append((step, time.perf_counter() - t0, obj.item()))  # .item() synchronizes a GPU
-        elapsed = time.perf_counter() - t0
-        if step == settings.steps or (settings.time_budget_s and elapsed > settings.time_budget_s):
-            break
-        obj.backward()
-        opt.step()
-        plateau.step(obj.item())
-    wall = time.perf_counter() - t0
-    curve = pd.DataFrame(rows, columns=["step", "time_s", "objective"])
-    return net.to_network(), curve, wall
+    t = lambda a: torch.as_tensor(a, dtype=dtype, device=device)
+    net = BNNet(X.shape[1], settings.m1, Y.shape[1], None, beta, seed=seed, dtype=dtype).to(device)
+    metrics = train(net, TrainData(t(X), t(Y)), settings.train_settings(seed), progress=False,
+                    evaluate=objective_row)
+    curve = metrics.rename(columns={"epoch": "step", "train_objective": "objective"})[["step", "time_s", "objective"]]
+    return net.to_network(), curve, float(curve["time_s"].iloc[-1])
 
 
 def run_fig4(X, y, X_test, y_test, beta: float, settings: GDSettings, trials: int, seed: int = 0,

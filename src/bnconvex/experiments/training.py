@@ -50,7 +50,7 @@ def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Modul
 
 def _build_cnn(spec: dict, X_train: np.ndarray, C: int, dtype, k, fraction):
     """Table 1's CNN or its convex counterpart; truncation (17) acts on the patch matrix."""
-    from bnconvex.cnn_models import BNConvNet, ConvexConvNet, PatchGeometry
+    from bnconvex.models.cnn import BNConvNet, ConvexConvNet, PatchGeometry
 
     if not spec.get("image_shape"):
         raise ValueError(f"arch {spec['arch']!r} needs image data (the data set's source has no image_shape)")

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from bnconvex.cnn_models import BNConvNet, ConvexConvNet, PatchGeometry
-from bnconvex.convex.cnn import CNNNetwork, extract_patches
+from bnconvex.convex import extract_patches
 from bnconvex.models import SpectralMap
+from bnconvex.models.cnn import BNConvNet, ConvexConvNet, PatchGeometry
+from bnconvex.network import BNNetwork
 
 SHAPE = (3, 8, 8)
 
@@ -37,7 +38,7 @@ def test_one_block_cnn_is_thm31_network_averaged(images, rng):
     with torch.no_grad():
         net.bn.gamma.copy_(torch.as_tensor(rng.uniform(0.5, 2, 5)))
         net.bn.alpha.copy_(torch.as_tensor(rng.standard_normal(5)))
-    ref = CNNNetwork(net.W1.detach().numpy(), net.bn.gamma.detach().numpy(), net.bn.alpha.detach().numpy(),
+    ref = BNNetwork(net.W1.detach().numpy(), net.bn.gamma.detach().numpy(), net.bn.alpha.detach().numpy(),
                      net.W2.detach().numpy()[0])
     patches = extract_patches(images.reshape(-1, *SHAPE), 3, 3, 2)
     with torch.no_grad():

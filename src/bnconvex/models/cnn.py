@@ -1,10 +1,10 @@
 """The Table 1 setting (App. A.4): a two-layer CNN with channel-wise BN and its convex counterpart over
-spatial blocks, trainable by :func:`bnconvex.train.train` (same interface as :mod:`bnconvex.models`).
+spatial blocks, trainable by :func:`bnconvex.train.train` (the interface of :class:`bnconvex.models.base.Model`).
 
 Baseline (:class:`BNConvNet`): conv (kernel × kernel, stride, padding) → channel-wise BN → ReLU → average pool
 to ``pool × pool`` blocks → flatten → linear. The conv acts on patches, so with the patch matrix of all
 ``N = n·L`` positions (L per image) it is ``X_patch W1``, and BN over all N rows is Thm 3.1's channel-wise BN
-(√N convention, :class:`bnconvex.models.BatchNorm`).
+(√N convention, :class:`bnconvex.models.base.BatchNorm`).
 
 Convex counterpart (:class:`ConvexConvNet`): "split the image into spatial blocks (each block a region whose
 outputs are averaged) and apply the global-average-pooling model (15) to each block" (App. A.4). With
@@ -25,7 +25,15 @@ import math
 import numpy as np
 import torch
 
-from bnconvex.models import BatchNorm, SpectralMap, _frozen_stats, _uniform
+from bnconvex.models.base import (
+    BatchNorm,
+    PenalizedConvexModel,
+    SpectralMap,
+    SquaredLossModel,
+    init_uniform,
+    load_network,
+    reconstruct_blocks,
+)
 
 CHUNK = 256  # images per chunk when evaluating without autograd (bounds memory at b·L·P·C floats)
 
@@ -62,7 +70,7 @@ class PatchGeometry:
         return self.patches(torch.as_tensor(X, dtype=torch.float64)).reshape(-1, self.h).numpy()
 
 
-class BNConvNet(torch.nn.Module):
+class BNConvNet(SquaredLossModel):
     """Table 1's baseline. W1 (h, m1) filters, BN over all N = n·L patch rows, W2 (blocks, m1, C).
 
     Objective: ``½‖f − Y‖² + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)`` (w2_j: channel j's weights over all blocks).
@@ -75,8 +83,8 @@ class BNConvNet(torch.nn.Module):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.geometry = geometry
-        self.W1 = torch.nn.Parameter(_uniform(geometry.h, m1, g, dtype))
-        self.W2 = torch.nn.Parameter(_uniform(geometry.blocks * m1, C, g, dtype).reshape(geometry.blocks, m1, C))
+        self.W1 = torch.nn.Parameter(init_uniform(geometry.h, m1, g, dtype))
+        self.W2 = torch.nn.Parameter(init_uniform(geometry.blocks * m1, C, g, dtype).reshape(geometry.blocks, m1, C))
         self.bn = BatchNorm(m1, n * geometry.L, dtype=dtype)
         self.register_buffer("pool_matrix", geometry.pool_matrix.to(dtype))
         self.beta = beta
@@ -99,29 +107,11 @@ class BNConvNet(torch.nn.Module):
     def regularizer(self) -> torch.Tensor:
         return self.bn.gamma.pow(2).sum() + self.bn.alpha.pow(2).sum() + self.W2.pow(2).sum()
 
-    def batch_objective(self, X_B, Y_B, n: int) -> torch.Tensor:
-        return 0.5 * n / X_B.shape[0] * (self(X_B) - Y_B).pow(2).sum() + 0.5 * self.beta * self.regularizer()
-
-    def objective(self, X, Y) -> torch.Tensor:
-        with _frozen_stats(self):
-            training = self.training
-            self.train()
-            try:
-                return 0.5 * (self(X) - Y).pow(2).sum() + 0.5 * self.beta * self.regularizer()
-            finally:
-                self.train(training)
-
-    def set_momentum(self, momentum: float) -> None:
-        self.bn.momentum = momentum
-
     def first_layer(self) -> torch.Tensor:
         return self.W1
 
-    def predictor(self) -> torch.nn.Module:
-        return self
 
-
-class ConvexConvNet(torch.nn.Module):
+class ConvexConvNet(PenalizedConvexModel):
     """The convex counterpart over spatial blocks (module docstring), P = m1 sampled patterns."""
 
     def __init__(self, geometry: PatchGeometry, spectral: SpectralMap, P: int, C: int, beta: float, rho: float,
@@ -179,29 +169,6 @@ class ConvexConvNet(torch.nn.Module):
             return self._fit_and_penalty(X)[0]
         return self._stats(X)[0]
 
-    def regularizer(self) -> torch.Tensor:
-        return self.S.norm(dim=2).sum() + self.S_neg.norm(dim=2).sum()
-
-    def batch_objective(self, X_B, Y_B, n: int) -> torch.Tensor:
-        pred, violation = self._fit_and_penalty(X_B)
-        scale = n / X_B.shape[0]
-        return (0.5 * scale * (pred - Y_B).pow(2).sum() + self.beta * self.regularizer()
-                + self.rho * scale * violation.sum())
-
-    def objective(self, X, Y) -> torch.Tensor:
-        return 0.5 * (self(X) - Y).pow(2).sum() + self.beta * self.regularizer()
-
-    @torch.no_grad()
-    def penalized_objective(self, X, Y) -> torch.Tensor:
-        pred, total, _ = self._stats(X)
-        return 0.5 * (pred - Y).pow(2).sum() + self.beta * self.regularizer() + self.rho * total
-
-    def max_violation(self, X) -> float:
-        return self._stats(X)[2]
-
-    def set_momentum(self, momentum: float) -> None:
-        pass
-
     def first_layer(self) -> torch.Tensor:
         return self.S.detach().flatten(2).flatten(0, 1).T
 
@@ -210,34 +177,22 @@ class ConvexConvNet(torch.nn.Module):
         the explicit :meth:`reconstruct` has 2·blocks·P·C channels, each computed at every position."""
         return ReconstructedView(self)
 
-    def reconstruct(self, tol: float = 0.0) -> BNConvNet:
-        """One channel per nonzero column s of S_{b,i} (S'_{b,i}): filter ``V_k Σ_k⁻¹ s_{1:k}``,
-        ``[γ; α] = [‖s_{1:k}‖; s_{k+1}]/‖s‖``, output weight ``±‖s‖`` on block b and class c only; BN in
-        eval mode with the training patch statistics (mean μᵀw1, variance ‖s_{1:k}‖²/N)."""
-        dtype = self.S.dtype
-        B, P, k1, C = self.S.shape
-        S = torch.stack([self.S.detach(), self.S_neg.detach()]).cpu()        # (2, B, P, k1, C)
-        cols = S.permute(0, 1, 2, 4, 3).reshape(-1, k1)                      # (2·B·P·C, k1)
-        grid = torch.stack(torch.meshgrid(torch.arange(2), torch.arange(B), torch.arange(P), torch.arange(C),
-                                          indexing="ij"), dim=-1).reshape(-1, 4)
-        norms = cols.norm(dim=1)
-        keep = norms > tol
-        cols, norms, grid = cols[keep], norms[keep], grid[keep]
-        m, k = cols.shape[0], k1 - 1
-        top = cols[:, :k].norm(dim=1)
-        net = BNConvNet(self.geometry, max(m, 1), C, self.N // self.geometry.L, self.beta, dtype=dtype)
+    def reconstruct(self) -> BNConvNet:
+        """One channel per nonzero column s of S_{b,i} (S'_{b,i}) (:func:`bnconvex.convex.reconstruct.reconstruct`):
+        filter ``V_k Σ_k⁻¹ s_{1:k}``, ``[γ; α] = [‖s_{1:k}‖; s_{k+1}]/‖s‖``, output weight ``±‖s‖`` on block b and
+        class c only; BN in eval mode with the training patch statistics (mean μᵀw1, variance ‖s_{1:k}‖²/N)."""
+        B, P, _, C = self.S.shape
+        cols, signs = self.columns()                      # order (family, block, pattern, class)
+        E = np.zeros((cols.shape[0], B * C))              # output ±e_(b,c) over the flattened block × class
+        block_class = np.arange(B)[:, None, None] * C + np.arange(C)[None, None, :]
+        E[np.arange(cols.shape[0]), np.tile(np.broadcast_to(block_class, (B, P, C)).reshape(-1), 2)] = signs.numpy()
+        net, stats = reconstruct_blocks(cols, E, self.spectral)
+        m, dtype = net.width, self.S.dtype
+        model = BNConvNet(self.geometry, max(m, 1), C, self.N // self.geometry.L, self.beta, dtype=dtype)
+        load_network(model, net, stats)
         with torch.no_grad():
-            for p in (net.W1, net.W2, net.bn.gamma, net.bn.alpha):
-                p.zero_()
-            if m:
-                net.W1.copy_(self.VSinv.cpu() @ cols[:, :k].T)
-                net.bn.gamma.copy_(top / norms)
-                net.bn.alpha.copy_(cols[:, k] / norms)
-                sign = 1.0 - 2.0 * grid[:, 0].to(dtype)
-                net.W2[grid[:, 1], torch.arange(m), grid[:, 3]] = sign * norms
-                net.bn.running_mean.copy_(self.mu.cpu() @ net.W1)
-                net.bn.running_var.copy_(torch.where(top > 0, top.pow(2) / self.N, torch.ones_like(top)))
-        return net.eval().to(self.S.device)
+            model.W2[:, :m] = torch.as_tensor(net.W2.reshape(m, B, C).transpose(1, 0, 2), dtype=dtype)
+        return model.eval().to(self.S.device)
 
 
 class ReconstructedView(torch.nn.Module):

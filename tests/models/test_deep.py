@@ -1,18 +1,19 @@
 import numpy as np
 import pytest
 import torch
-from helpers import one_hot_instance
+from helpers import one_hot_instance, train_full_batch
 
-from bnconvex.deep import DeepBNReLUNet, closed_form_last_two
-from bnconvex.nn import BNReLUNet, train_full_batch
+from bnconvex.models import BNNet
+from bnconvex.models.deep import DeepBNNet, closed_form_last_two
 
 
-def head_trained_by_adam(net, X, Y, beta, seed, steps=1500, lr=0.02):
+def head_trained_by_adam(net, X, Y, seed, steps=1500, lr=0.02):
     """Adam on the last two layers from a fresh random start, earlier layers frozen."""
     m_in, m = net.head.W1.shape
-    net.head = BNReLUNet.random(m_in, m, Y.shape[1], seed=seed, bn_after_relu=net.bn_after_relu)
+    net.head = BNNet(m_in, m, Y.shape[1], None, net.beta, seed=seed, dtype=torch.float64,
+                     bn_after_relu=net.bn_after_relu)
     net.freeze_features()
-    return train_full_batch(net, X, Y, beta, steps=steps, lr=lr)
+    return train_full_batch(net, X, Y, steps=steps, lr=lr)
 
 
 @pytest.mark.parametrize("widths", [[30, 12], [25, 30, 12]])  # L = 3 and L = 4
@@ -20,13 +21,13 @@ def test_thm_4_2_on_random_features_is_certified_and_unbeaten(rng, widths):
     Xn, Yn = one_hot_instance(rng, (4, 5, 6), d=8)  # n = 15 > d: only the deep features have range R^n
     X, Y = torch.tensor(Xn), torch.tensor(Yn)
     beta = 0.5
-    net = DeepBNReLUNet(8, widths, 3, seed=1)
-    res = closed_form_last_two(net, X, Yn, beta)
+    net = DeepBNNet(8, widths, 3, beta, seed=1)
+    res = closed_form_last_two(net, X, Yn)
     cert = res.certificate
     assert cert["theorem"] == "4.2" and cert["rel_gap"] <= 1e-8 and cert["dual_feasible"]
-    assert net.objective(X, Y, beta).item() == pytest.approx(cert["primal"], rel=1e-10)
+    assert net.objective(X, Y).item() == pytest.approx(cert["primal"], rel=1e-10)
     for seed in range(3):
-        history = head_trained_by_adam(net, X, Y, beta, seed)
+        history = head_trained_by_adam(net, X, Y, seed)
         assert min(history) >= cert["primal"] * (1 - 1e-9)
     assert history[-1] <= 1.05 * cert["primal"]
 
@@ -34,39 +35,39 @@ def test_thm_4_2_on_random_features_is_certified_and_unbeaten(rng, widths):
 def test_thm_4_1_scalar_output(rng):
     X = torch.tensor(rng.standard_normal((14, 6)))
     y = rng.standard_normal(14)
-    net = DeepBNReLUNet(6, [40, 10], 1, seed=2)
-    cert = closed_form_last_two(net, X, y, 0.4).certificate
+    net = DeepBNNet(6, [40, 10], 1, 0.4, seed=2)
+    cert = closed_form_last_two(net, X, y).certificate
     assert cert["theorem"] == "4.1" and cert["rel_gap"] <= 1e-8
-    assert net.objective(X, torch.tensor(y)[:, None], 0.4).item() == pytest.approx(cert["primal"], rel=1e-10)
+    assert net.objective(X, torch.tensor(y)[:, None]).item() == pytest.approx(cert["primal"], rel=1e-10)
 
 
 def test_closed_form_beats_gd_on_trained_then_frozen_layers(rng):
     Xn, Yn = one_hot_instance(rng, (5, 5, 5), d=10)
     X, Y = torch.tensor(Xn), torch.tensor(Yn)
     beta = 0.3
-    net = DeepBNReLUNet(10, [40, 16], 3, seed=3)
-    trained = train_full_batch(net, X, Y, beta, steps=300, lr=0.01)  # all layers trained
+    net = DeepBNNet(10, [40, 16], 3, beta, seed=3)
+    trained = train_full_batch(net, X, Y, steps=300, lr=0.01)  # all layers trained
     gd_value = trained[-1]
     net.freeze_features()
-    cert = closed_form_last_two(net, X, Yn, beta).certificate
+    cert = closed_form_last_two(net, X, Yn).certificate
     assert cert["rel_gap"] <= 1e-8
     assert cert["primal"] <= gd_value  # optimal last two layers on the trained features
-    more = train_full_batch(net, X, Y, beta, steps=300, lr=0.01)  # GD from the optimum cannot improve
+    more = train_full_batch(net, X, Y, steps=300, lr=0.01)  # GD from the optimum cannot improve
     assert min(more) >= cert["primal"] * (1 - 1e-9)
 
 
 def test_g2_variant_bn_after_relu_is_certified_and_unbeaten(rng):
     X = torch.tensor(rng.standard_normal((12, 5)))
     y = rng.standard_normal(12)
-    net = DeepBNReLUNet(5, [30, 8], 1, seed=4, bn_after_relu=True)
+    net = DeepBNNet(5, [30, 8], 1, 0.5, seed=4, bn_after_relu=True)
     with torch.no_grad():  # with α = 0 the BN outputs are centered: 1ᵀA = 0 and A cannot have range R^n
-        net.layers[2].fill_(1.0)
-    cert = closed_form_last_two(net, X, y, 0.5).certificate
+        net.norms[0].alpha.fill_(1.0)
+    cert = closed_form_last_two(net, X, y).certificate
     assert cert["theorem"] == "G.2" and cert["rel_gap"] <= 1e-8
     Y = torch.tensor(y)[:, None]
-    assert net.objective(X, Y, 0.5).item() == pytest.approx(cert["primal"], rel=1e-10)
+    assert net.objective(X, Y).item() == pytest.approx(cert["primal"], rel=1e-10)
     for seed in range(3):
-        history = head_trained_by_adam(net, X, Y, 0.5, seed)
+        history = head_trained_by_adam(net, X, Y, seed)
         assert min(history) >= cert["primal"] * (1 - 1e-9)
     assert history[-1] <= 1.05 * cert["primal"]
 
@@ -74,6 +75,6 @@ def test_g2_variant_bn_after_relu_is_certified_and_unbeaten(rng):
 def test_features_without_range_rn_are_rejected(rng):
     X = torch.tensor(rng.standard_normal((20, 5)))
     Y = np.eye(2)[np.arange(20) % 2]
-    net = DeepBNReLUNet(5, [6, 4], 2, seed=0)  # A^(L−2) is 20×6: rank ≤ 6 < n
+    net = DeepBNNet(5, [6, 4], 2, 1.0, seed=0)  # A^(L−2) is 20×6: rank ≤ 6 < n
     with pytest.raises(ValueError, match="layer-\\(L−2\\) features"):
-        closed_form_last_two(net, X, Y, 1.0)
+        closed_form_last_two(net, X, Y)
