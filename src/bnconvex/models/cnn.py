@@ -25,15 +25,8 @@ import math
 import numpy as np
 import torch
 
-from bnconvex.models.base import (
-    BatchNorm,
-    PenalizedConvexModel,
-    SpectralMap,
-    SquaredLossModel,
-    init_uniform,
-    load_network,
-    reconstruct_blocks,
-)
+from bnconvex.models import base
+from bnconvex.models.base import SpectralMap
 
 CHUNK = 256  # images per chunk when evaluating without autograd (bounds memory at b·L·P·C floats)
 
@@ -70,7 +63,7 @@ class PatchGeometry:
         return self.patches(torch.as_tensor(X, dtype=torch.float64)).reshape(-1, self.h).numpy()
 
 
-class BNConvNet(SquaredLossModel):
+class BNConvNet(base.SquaredLossModel):
     """Table 1's baseline. W1 (h, m1) filters, BN over all N = n·L patch rows, W2 (blocks, m1, C).
 
     Objective: ``½‖f − Y‖² + β/2 Σ_j (γ_j² + α_j² + ‖w2_j‖²)`` (w2_j: channel j's weights over all blocks).
@@ -83,9 +76,10 @@ class BNConvNet(SquaredLossModel):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.geometry = geometry
-        self.W1 = torch.nn.Parameter(init_uniform(geometry.h, m1, g, dtype))
-        self.W2 = torch.nn.Parameter(init_uniform(geometry.blocks * m1, C, g, dtype).reshape(geometry.blocks, m1, C))
-        self.bn = BatchNorm(m1, n * geometry.L, dtype=dtype)
+        self.W1 = torch.nn.Parameter(base.init_uniform(geometry.h, m1, g, dtype))
+        W2 = base.init_uniform(geometry.blocks * m1, C, g, dtype)
+        self.W2 = torch.nn.Parameter(W2.reshape(geometry.blocks, m1, C))
+        self.bn = base.BatchNorm(m1, n * geometry.L, dtype=dtype)
         self.register_buffer("pool_matrix", geometry.pool_matrix.to(dtype))
         self.beta = beta
         self.truncation = None
@@ -111,7 +105,7 @@ class BNConvNet(SquaredLossModel):
         return self.W1
 
 
-class ConvexConvNet(PenalizedConvexModel):
+class ConvexConvNet(base.PenalizedConvexModel):
     """The convex counterpart over spatial blocks (module docstring), P = m1 sampled patterns."""
 
     def __init__(self, geometry: PatchGeometry, spectral: SpectralMap, P: int, C: int, beta: float, rho: float,
@@ -186,10 +180,10 @@ class ConvexConvNet(PenalizedConvexModel):
         E = np.zeros((cols.shape[0], B * C))              # output ±e_(b,c) over the flattened block × class
         block_class = np.arange(B)[:, None, None] * C + np.arange(C)[None, None, :]
         E[np.arange(cols.shape[0]), np.tile(np.broadcast_to(block_class, (B, P, C)).reshape(-1), 2)] = signs.numpy()
-        net, stats = reconstruct_blocks(cols, E, self.spectral)
+        net, stats = base.reconstruct_blocks(cols, E, self.spectral)
         m, dtype = net.width, self.S.dtype
         model = BNConvNet(self.geometry, max(m, 1), C, self.N // self.geometry.L, self.beta, dtype=dtype)
-        load_network(model, net, stats)
+        base.load_network(model, net, stats)
         with torch.no_grad():
             model.W2[:, :m] = torch.as_tensor(net.W2.reshape(m, B, C).transpose(1, 0, 2), dtype=dtype)
         return model.eval().to(self.S.device)
