@@ -126,8 +126,8 @@ def mem_mb(*arrays, copies=4, base=1500):
 
 
 def thm22_mem_mb(wc):
-    """CVXPY's model holds ~n·P·(r+1) nonzeros several times over; our solver ~n·P (orthant) or the
-    interior point's blocks (bnconvex.convex.barrier.interior_point_entries), bounded here by 4·n·P·(r+1)/P."""
+    """CVXPY's model holds ~n·P·(r+1) nonzeros several times over; our solver ~n·P (orthant) or the interior
+    point's blocks (bnconvex.convex.solvers.interior_point.interior_point_entries), bounded here by 4·n·P·(r+1)/P."""
     n, P = CVX["thm22"]["n"], CVX["thm22"]["P"]
     r1 = min(n, data_shape(wc.dataset)[1]) + 1
     if THM22_SOLVER == "bnconvex":
