@@ -128,3 +128,22 @@ def test_spectral_map_truncation_by_variance(data):
     assert part.k < full.k == min(X.shape[0] - 1, X.shape[1])
     with pytest.raises(ValueError, match="truncation k"):
         SpectralMap.fit(X, k=100)
+
+
+def test_one_initialisation_gives_the_same_weights_in_float32_and_float64():
+    """init_uniform draws in float64 and casts: the two-layer, deep and CNN models start at the same weights in
+    both dtypes for a seed."""
+    from bnconvex.models.cnn import BNConvNet, PatchGeometry
+    from bnconvex.models.deep import DeepBNNet
+
+    pairs = [(BNNet(7, 5, 3, 24, 0.1, seed=s, dtype=torch.float32), BNNet(7, 5, 3, 24, 0.1, seed=s,
+                                                                           dtype=torch.float64)) for s in (0, 1)]
+    pairs.append((DeepBNNet(7, [6, 5], 3, 0.1, seed=2, dtype=torch.float32), DeepBNNet(7, [6, 5], 3, 0.1, seed=2)))
+    geometry = PatchGeometry((1, 6, 6), kernel=3, stride=3, padding=0, pool=1)
+    pairs.append((BNConvNet(geometry, 4, 2, 5, 0.1, seed=3), BNConvNet(geometry, 4, 2, 5, 0.1, seed=3,
+                                                                       dtype=torch.float64)))
+    for single, double in pairs:
+        for (name, a), (_, b) in zip(single.named_parameters(), double.named_parameters(), strict=True):
+            assert a.dtype == torch.float32 and b.dtype == torch.float64
+            assert torch.equal(a, b.to(torch.float32)), name
+    assert not torch.equal(pairs[0][0].W1, pairs[1][0].W1)  # the seed matters
