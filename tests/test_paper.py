@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import pytest
+from helpers import ROOT
 
 from bnconvex import paper
 
@@ -115,3 +116,19 @@ def test_every_page_has_a_title_and_training_figures_a_heading():
             assert page.heading and page.plot_title, name
     assert paper.PAGES["fig3"].plot_title == "SGD, SGD-Truncated, Convex, Convex-Truncated"
     assert paper.PAGES["table1"].plot_title == "Table 1 models"
+
+
+def test_every_figure_in_snakemakes_report_has_its_caption_here():
+    """Every ``report(..., caption="../report/caption.rst")`` figure gets its text from paper.CAPTIONS."""
+    import re
+
+    from bnconvex.paper import TRAINING_FIGURES, caption
+
+    rules = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
+    assert {p.name for p in (ROOT / "workflow/report").glob("*.rst")} == {"caption.rst"}
+    for figure in ["spectrum", "fig4", "exact2d", "convex_solver"]:
+        assert f'report_caption=caption("{figure}")' in rules and caption(figure)
+    assert re.search(r"report_caption=lambda wc: caption\(wc\.fig\)", rules)
+    for figure in TRAINING_FIGURES:
+        assert f"`train.figures.{figure}`" in caption(figure)
+    assert "cosine similarity (18)" in caption("fig1") and "sweep or ablation" in caption("fig9")

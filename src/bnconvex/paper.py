@@ -102,6 +102,37 @@ PAGES = {  # in the index's order
                                   "Convex": (81.60, 66.91), "Convex-Truncated": (81.35, 67.11)}}),
 }
 TRAINING_FIGURES = [name for name, page in PAGES.items() if page.notebook]
+CAPTIONS = {  # each figure's caption (reST) in Snakemake's report (workflow/report/caption.rst shows it)
+    "spectrum": "Singular values σ_i of the centered training data Pc X = U Σ Vᵀ, with the truncation index k of "
+                "eq. (17) that keeps the configured fraction of Σ σ_i². Truncation g(X) = U T_k(Σ) Vᵀ is what makes "
+                "the whitened and convex models generalize (Sec. 5 of the paper).",
+    "fig4": "Fig. 4 of the paper: objective (9) against wall time for gradient-descent trials on the non-convex BN "
+            "ReLU network, and the closed-form optimum of Thm 2.4 (certified by its dual). Gradient descent never "
+            "goes below the certified optimum; the job fails if it ever does.",
+    "exact2d": "Decision function of the globally optimal BN ReLU network (Thm 2.2 with every hyperplane-arrangement "
+               "pattern) on two classes projected onto their top-2 principal directions; the black line is f(x) = 0. "
+               "The certificate's duality gap proves optimality over all networks of any width.",
+    "convex_solver": "Solve time of our solver (``solver=\"bnconvex\"``) and of CVXPY + Clarabel on the same Thm 2.2 "
+                     "instances (real data: digits and CIFAR-10 subsets), each to a certified relative duality gap of "
+                     "1e-6, in one run of ``benchmarks/convex_solver.py``. Labels give the speedup; \"n/a\" marks "
+                     "instances where CVXPY was skipped (its dense model exceeds the machine's memory) or did not "
+                     "finish within 10 minutes.",
+    "fig1": "Fig. 1 of the paper: cosine similarity (18) of the hidden weights to their initialization per singular "
+            "direction of the data, for the BN model (9) and the whitened model (16).",
+    "fig2": "Fig. 2 of the paper: training and test accuracy of the BN model (9) and the whitened model (16).",
+    "fig3": "Fig. 3 of the paper: SGD, SGD-Truncated, Convex and Convex-Truncated against training time.",
+    "fig6": "Fig. 6 of the paper: the convex program truncated at several k against the SGD baseline (CNAE-9).",
+}
+
+
+def caption(figure: str) -> str:
+    """The report caption of ``figure``; a training figure's names its config key, provenance and audit."""
+    if figure not in TRAINING_FIGURES:
+        return CAPTIONS[figure]
+    text = CAPTIONS.get(figure, f"Training figure {figure} of the paper (sweep or ablation); see the report page "
+                                "of the same name.")
+    return (f"{text}\n\nConfig: `train.figures.{figure}`; provenance: `results/figures/{figure}.json`; audit with "
+            f"`bnconvex audit {figure}`.")
 CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_cnn": "Convex",
              "convex_cnn_truncated": "Convex-Truncated"}  # Table 1's names of our models
 

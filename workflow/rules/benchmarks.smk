@@ -38,9 +38,11 @@ rule report_benchmarks:
     output:
         ipynb="results/report/benchmarks.ipynb",
         html="results/report/benchmarks.html",
-        solver_png=report("results/figures/convex_solver.png", caption="../report/convex_solver.rst",
+        solver_png=report("results/figures/convex_solver.png", caption="../report/caption.rst",
                           category="Benchmarks"),
         solver_pdf="results/figures/convex_solver.pdf",
+    params:
+        report_caption=caption("convex_solver"),
     log:
         "logs/report/benchmarks.log",
     resources:

@@ -4,7 +4,7 @@ from bnconvex.config import SOURCE_SHAPES, ConfigError
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
 from bnconvex.experiments.specs import parse_model_name, resolve_spec
-from bnconvex.paper import PAGES, TRAINING_FIGURES
+from bnconvex.paper import PAGES, TRAINING_FIGURES, caption
 
 DATASETS = config["datasets"]
 CF = config["closed_form"]

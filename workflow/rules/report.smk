@@ -11,10 +11,11 @@ rule report_fig4:
         curves=fig4_path("curves.csv"),
     output:
         **page_outputs("fig4"),
-        fig4_png=report(figure_path("fig4"), caption="../report/fig4.rst", category="Closed form"),
+        fig4_png=report(figure_path("fig4"), caption="../report/caption.rst", category="Closed form"),
         fig4_pdf=figure_path("fig4", "pdf"),
         provenance=figure_path("fig4", "json"),
     params:
+        report_caption=caption("fig4"),
         provenance_figure="fig4",
         provenance_config={"data": config["data"][CF["dataset"]], "closed_form": CF},
     log:
@@ -37,12 +38,13 @@ use rule report_fig4 as report_study with:
         certificate=closed_form_path("certificate"),
     output:
         **page_outputs("study"),
-        spectrum_png=report(figure_path("spectrum"), caption="../report/spectrum.rst", category="Spectral"),
+        spectrum_png=report(figure_path("spectrum"), caption="../report/caption.rst", category="Spectral"),
         spectrum_pdf=figure_path("spectrum", "pdf"),
         provenance=figure_path("spectrum", "json"),
     params:
         title=config["report"]["title"],
         gap_tolerance=config["report"]["gap_tolerance"],
+        report_caption=caption("spectrum"),
         provenance_figure="spectrum",
         provenance_config={"data": config["data"][CF["dataset"]], "spectral": config["spectral"],
                            "closed_form": CF, "report": config["report"]},
@@ -62,10 +64,11 @@ use rule report_fig4 as report_convex with:
         grid=convex_path("exact2d", "grid"),
     output:
         **page_outputs("convex"),
-        exact2d_png=report(figure_path("exact2d"), caption="../report/exact2d.rst", category="Convex"),
+        exact2d_png=report(figure_path("exact2d"), caption="../report/caption.rst", category="Convex"),
         exact2d_pdf=figure_path("exact2d", "pdf"),
         provenance=figure_path("exact2d", "json"),
     params:
+        report_caption=caption("exact2d"),
         provenance_figure="exact2d",
         provenance_config={"data": config["data"][CVX["dataset"]], "convex": CVX},
     log:
@@ -83,7 +86,7 @@ use rule report_fig4 as report_train_figure with:
         provenance_inputs=lambda wc: train_figure_upstream(wc.fig),
     output:
         **page_outputs("{fig}"),
-        png=report(figure_path("{fig}"), caption="../report/train_figure.rst", category="Training",
+        png=report(figure_path("{fig}"), caption="../report/caption.rst", category="Training",
                    labels={"figure": "{fig}"}),
         pdf=figure_path("{fig}", "pdf"),
         provenance=figure_path("{fig}", "json"),
@@ -92,6 +95,7 @@ use rule report_fig4 as report_train_figure with:
     params:
         fig=lambda wc: wc.fig,
         dataset=lambda wc: train_figures()[wc.fig],
+        report_caption=lambda wc: caption(wc.fig),
         provenance_figure=lambda wc: wc.fig,
         provenance_config=lambda wc: train_figure_config(wc.fig),
     log:

@@ -1,7 +1,8 @@
 """Report stage: execute a notebook with papermill. Every named input (but the notebook) and every named
-figure output becomes a path parameter; every param a value parameter, except ``provenance_*`` params, which
-go with the inputs' hashes into the provenance records of the figure (output ``provenance``) and of the page
-(output ``page_provenance``), where the rule has them."""
+figure output becomes a path parameter; every param a value parameter, except ``report_caption`` (the caption
+in Snakemake's report, from bnconvex.paper.CAPTIONS) and ``provenance_*`` params, which go with the inputs'
+hashes into the provenance records of the figure (output ``provenance``) and of the page (output
+``page_provenance``), where the rule has them."""
 
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ NOT_PARAMETERS = ("notebook", "provenance_inputs")
 figures = {k: v for k, v in out.items() if k not in ("ipynb", "html", "provenance", "page_provenance")}
 parameters = {k: one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
 parameters |= {k: str(Path(v).resolve()) for k, v in figures.items()}
-parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith("provenance")}
+parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith(("provenance", "report_"))}
 log.info("parameters: %s", parameters)
 render_notebook(inp.notebook, out.ipynb, out.html, parameters)
 for key, made in (("provenance", [*figures.values()]), ("page_provenance", [out.html, *figures.values()])):
