@@ -21,6 +21,8 @@ SLOW_TESTS = {
     "models/test_deep.py::test_g2_variant_bn_after_relu_is_certified_and_unbeaten",
     "models/test_deep.py::test_closed_form_beats_gd_on_trained_then_frozen_layers",
     "convex/test_programs.py::test_thm_2_2_exact_patterns_certified_reconstructed_and_unbeaten",
+    "test_closed_form.py::test_adam_from_random_starts_never_beats_the_closed_form",
+    "test_closed_form.py::test_gradient_descent_never_beats_the_closed_form",
     "experiments/test_fig4.py::test_gd_trials_stay_above_the_closed_form",
     "experiments/test_fig4.py::test_gd_below_a_claimed_optimum_is_an_error",
     "experiments/test_training.py::test_truncation_lowers_the_whitened_models_train_test_gap",
