@@ -22,7 +22,7 @@ def test_exact_enumeration_matches_the_count_formula(rng, n, d):
 
 
 def test_count_formula_values():
-    # FORMULAS.md: 382, 872, 1562, 2320 at (n, d) = (20,2), (30,2), (40,2), (20,3)
+    # docs/formulas.md: 382, 872, 1562, 2320 at (n, d) = (20,2), (30,2), (40,2), (20,3)
     assert [count_patterns(20, 2), count_patterns(30, 2), count_patterns(40, 2), count_patterns(20, 3)] == [
         382, 872, 1562, 2320]
 
@@ -32,7 +32,7 @@ def test_sampled_and_network_patterns_are_among_the_exact_ones(rng):
     exact = as_set(patterns(X))
     sampled = patterns(X, method="sample", P=5000, seed=0)
     assert as_set(sampled) <= exact
-    assert sampled.shape[1] < len(exact)  # sampling misses some (FORMULAS: 368 of 382 at 200,000)
+    assert sampled.shape[1] < len(exact)  # sampling misses some (docs/formulas.md: 368 of 382 at 200,000)
     W1, gamma, alpha = rng.standard_normal((2, 7)), rng.standard_normal(7), rng.standard_normal(7)
     assert as_set(network_patterns(X, W1, gamma, alpha)) <= exact
     extra = patterns(X, method="sample", P=10, seed=1, extra=network_patterns(X, W1, gamma, alpha))

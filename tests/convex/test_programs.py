@@ -114,7 +114,8 @@ def test_g1_bn_after_relu_certified_and_matches_thm_g2(rng):
 
 
 def test_formulas_g1_cone_is_only_a_restriction(rng):
-    """FORMULAS.md's G.1 cone fixes w_i = V_i Σ_i⁻¹ s_{1:r}: on n ≤ d data the G.2 closed form beats it."""
+    """The reference formulas' G.1 cone (docs/formulas.md, corrections) fixes w_i = V_i Σ_i⁻¹ s_{1:r}: on
+    n ≤ d data the G.2 closed form beats it."""
     import cvxpy as cp
 
     from bnconvex.linalg import compact_svd
