@@ -1,13 +1,16 @@
 """The report's pages and the paper: every page's metadata (index title; for a training figure its heading,
-plotted axis and metrics, notebook), the paper's setting and claims as printed (units in the key names), and
-the verdicts of the "paper vs ours" page, one function per comparison."""
+plotted axis and metrics, notebook), the paper's setting and claims as printed, and the figures' captions, read
+from the one table ``workflow/report/pages.yaml``; and the verdicts of the "paper vs ours" page, one function
+per comparison."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from bnconvex.plots import model_label
 
@@ -28,101 +31,20 @@ class Page:
         return self.plot or self.heading.partition(": ")[2]
 
 
-# Test accuracies of Fig. 3 / App. A.7 are read off the paper's plots only as claims; the settings are exact.
-PAGES = {  # in the index's order
-    "paper": Page("Paper vs ours: the paper's reported numbers beside ours, and where we diverge"),
-    "study": Page("Study overview: data, spectrum, Thm 2.4 certificate"),
-    "fig4": Page("Fig. 4: closed-form optimum vs gradient descent", paper={
-        "dataset": "CIFAR-100, three classes", "n": 1500, "d": 3072, "m1": 1000, "beta": 1.0,
-        "closed_form_time_s": 0.578, "gd_time_per_trial_s": 50 * 60, "closed_form_test_acc": 0.477,
-        "gd_test_acc": 0.601, "gd": "lr 1e-5 halved on plateau, 40001 epochs, 5 trials"}),
-    "convex": Page("Exact convex programs (Thm 2.2, G.1) with certificates; exact 2-D optimum"),
-    "fig1": Page(
-        "Fig. 1: cosine similarity to initialization per singular direction (BN vs whitened)", notebook="fig1",
-        heading="Fig. 1: cosine similarity of the hidden weights to their initialization per singular direction",
-        about="Eq. (18), for the BN model (9) (directions v_i of the centered data) and the whitened model (16) "
-              "(directions e_i), for the networks of Fig. 2.",
-        plot="cosine similarity to initialization, eq. (18)",
-        paper={"claim": "BN fits high-σ directions first (low-σ directions barely move); the whitened model moves "
-                        "all directions about equally"}),
-    "fig2": Page(
-        "Fig. 2: BN model vs whitened model (implicit regularization)", notebook="train_figure",
-        heading="Fig. 2: BN model (9) vs whitened model (16)",
-        about="Training and test accuracy of the BN network and the equivalent whitened model trained with SGD. "
-              "The paper: the whitened model overfits much more, which is the implicit regularization of SGD on "
-              "BN (Sec. 5.1).",
-        paper={"dataset": "CIFAR-10 (n = 50,000)",
-               "setting": "(n, d, m1, β, bs, lr) = (50000, 3072, 1000, 1e-4, 1000, 1e-4), 501 epochs",
-               "claim": "the whitened model (16) overfits much more than the BN model (9)"}),
-    "fig3": Page(
-        "Fig. 3: SGD, SGD-Truncated, Convex, Convex-Truncated", notebook="train_figure", x="time_s",
-        heading="Fig. 3: SGD, SGD-Truncated, Convex, Convex-Truncated",
-        about="Accuracy against training time of the BN baseline, its truncated version (17), the convex program "
-              "(8) trained with SGD in App. A's penalized form, and its truncated version. Convex models are "
-              "evaluated through their reconstructed BN network (App. A.1); test data are never truncated.",
-        paper={"dataset": "CIFAR-10 (n = 50,000, 10 classes)",
-               "setting": "(m1, β, bs) = (4096, 1e-4, 1000), k = 215, SGD momentum 0.9",
-               "claim": "Convex-Truncated matches or beats SGD in test accuracy; Convex (untruncated) overfits",
-               "lr": {"sgd": 1e-5, "sgd_truncated": 1e-5, "convex": 5e-5, "convex_truncated": 1e-4},
-               "epochs": {"sgd": 501, "sgd_truncated": 501, "convex": 51, "convex_truncated": 201},
-               "time_per_model_s": 700}),
-    "fig5": Page(
-        "Fig. 5/8: batch-size sweep", notebook="train_figure", heading="Fig. 5/8: batch-size sweep",
-        about="One job per batch size (sweep points are model names `-bs<N>`). ⚠ The paper's Fig. 5 uses a 4-layer "
-              "CNN; this sweep uses the two-layer BN network.",
-        paper={"setting": "4-layer CNN with BN, CIFAR-100 two classes, bs ∈ {50, 100, 500, 1000}",
-               "claim": "the batch sizes perform about equally"}),
-    "fig6": Page(
-        "Fig. 6: truncation sweep of the convex program (CNAE-9)", notebook="train_figure", x="time_s",
-        heading="Fig. 6: truncation sweep of the convex program",
-        about="Convex-Truncated for several k against the SGD BN baseline, each model trained for about the same "
-              "time.",
-        paper={"dataset": "CNAE-9 (first 900 rows train, last 180 test)",
-               "setting": "(m1, β, bs, lr) = (10000, 1e-2, 900, 1e-5), ~15 s per model, k ∈ {10, 100, 200, 400, 856}",
-               "claim": "k = 100 and k = 200 generalize best (80% and 91% of the variance); k = 10 underfits, "
-                        "k = 856 overfits",
-               "best_k": [100, 200]}),
-    "fig9": Page(
-        "Fig. 9/12: learning-rate sweep", notebook="train_figure", heading="Fig. 9/12: learning-rate sweep",
-        about="One job per learning rate (model names `-lr<value>`).",
-        metrics=("train_acc", "test_acc", "train_objective")),
-    "fig10": Page("Fig. 10/11: Adam", notebook="train_figure", heading="Fig. 10/11: Adam",
-                  about="The Fig. 3 models trained with Adam instead of SGD."),
-    "fig13": Page("Fig. 13: without BN", notebook="train_figure", heading="Fig. 13: without BN",
-                  about="The two-layer ReLU network without BN against the BN network."),
-    "table1": Page(
-        "Table 1: CNN baseline vs convex CNN, with and without truncation", notebook="table1",
-        heading="Table 1: two-layer CNN with BN vs its convex counterpart over spatial blocks",
-        about="App. A.4: conv (3×3, stride 3, padding 2) → channel-wise BN → ReLU → average pooling to 4×4 → "
-              "linear, against the convex model (15) applied to each pooled block, each with and without "
-              "truncation (17) of the patch matrix.",
-        plot="Table 1 models",
-        paper={"dataset": "CIFAR-10 (n = 50,000), CNN 3×3, stride 3, padding 2, pool to 4×4",
-               "train_test_acc": {"Baseline": (87.33, 67.06), "Baseline-Truncated": (78.41, 66.62),
-                                  "Convex": (81.60, 66.91), "Convex-Truncated": (81.35, 67.11)}}),
-}
+PAGES_FILE = Path(__file__).resolve().parents[2] / "workflow" / "report" / "pages.yaml"
+
+
+def load_pages(path=PAGES_FILE) -> tuple[dict[str, Page], dict[str, str]]:
+    """({page: Page} in the index's order, {figure: caption}) from the report's one table of text."""
+    with open(path, encoding="utf-8") as f:
+        table = yaml.safe_load(f)
+    pages = {name: Page(**{**spec, "metrics": tuple(spec.get("metrics", Page.metrics))})
+             for name, spec in table["pages"].items()}
+    return pages, table["captions"]
+
+
+PAGES, CAPTIONS = load_pages()
 TRAINING_FIGURES = [name for name, page in PAGES.items() if page.notebook]
-CAPTIONS = {  # each figure's caption (reST) in Snakemake's report (workflow/report/caption.rst shows it)
-    "spectrum": "Singular values σ_i of the centered training data Pc X = U Σ Vᵀ, with the truncation index k of "
-                "eq. (17) that keeps the configured fraction of Σ σ_i². Truncation g(X) = U T_k(Σ) Vᵀ is what makes "
-                "the whitened and convex models generalize (Sec. 5 of the paper).",
-    "fig4": "Fig. 4 of the paper: objective (9) against wall time for gradient-descent trials on the non-convex BN "
-            "ReLU network, and the closed-form optimum of Thm 2.4 (certified by its dual). Gradient descent never "
-            "goes below the certified optimum; the job fails if it ever does.",
-    "exact2d": "Decision function of the globally optimal BN ReLU network (Thm 2.2 with every hyperplane-arrangement "
-               "pattern) on two classes projected onto their top-2 principal directions; the black line is f(x) = 0. "
-               "The certificate's duality gap proves optimality over all networks of any width.",
-    "convex_solver": "Solve time of our solver (``solver=\"bnconvex\"``) and of CVXPY + Clarabel on the same Thm 2.2 "
-                     "instances (real data: digits and CIFAR-10 subsets), each to a certified relative duality gap of "
-                     "1e-6, in one run of ``benchmarks/convex_solver.py``. Labels give the speedup; \"n/a\" marks "
-                     "instances where CVXPY was skipped (its dense model exceeds the machine's memory) or did not "
-                     "finish within 10 minutes.",
-    "fig1": "Fig. 1 of the paper: cosine similarity (18) of the hidden weights to their initialization per singular "
-            "direction of the data, for the BN model (9) and the whitened model (16).",
-    "fig2": "Fig. 2 of the paper: training and test accuracy of the BN model (9) and the whitened model (16).",
-    "fig3": "Fig. 3 of the paper: SGD, SGD-Truncated, Convex and Convex-Truncated against training time.",
-    "fig6": "Fig. 6 of the paper: the convex program truncated at several k against the SGD baseline (CNAE-9).",
-}
 
 
 def caption(figure: str) -> str:
@@ -133,6 +55,8 @@ def caption(figure: str) -> str:
                                 "of the same name.")
     return (f"{text}\n\nConfig: `train.figures.{figure}`; provenance: `results/figures/{figure}.json`; audit with "
             f"`bnconvex audit {figure}`.")
+
+
 CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_cnn": "Convex",
              "convex_cnn_truncated": "Convex-Truncated"}  # Table 1's names of our models
 

@@ -1,7 +1,7 @@
 # Report stage: papermill notebooks (every path and number a parameter) -> results/report/*.html,
 # figures -> results/figures/*.png|pdf. Every page is one notebook run by render_notebook.py: report_fig4 is
 # the template, the other pages override its inputs, outputs, params, log and benchmark. Page titles, headings,
-# axes and the paper's claims: bnconvex.paper.PAGES; paths: common.smk.
+# axes, captions and the paper's claims: workflow/report/pages.yaml (bnconvex.paper); paths: common.smk.
 
 
 rule report_fig4:
