@@ -35,11 +35,7 @@ class DeepBNNet(SquaredLossModel):
             self.layers.append(torch.nn.Parameter(init_uniform(fan_in, m, g, dtype)))
             self.norms.append(BatchNorm(m, None, dtype=dtype))
             fan_in = m
-        m = widths[-1]
-        self.head = BNNet(fan_in, m, C, None, beta, dtype=dtype, bn_after_relu=bn_after_relu)
-        with torch.no_grad():  # drawn from the same generator, after the earlier layers
-            self.head.W1.copy_(init_uniform(fan_in, m, g, dtype))
-            self.head.W2.copy_(init_uniform(m, C, g, dtype))
+        self.head = BNNet(fan_in, widths[-1], C, None, beta, dtype=dtype, bn_after_relu=bn_after_relu, generator=g)
 
     @property
     def depth(self) -> int:

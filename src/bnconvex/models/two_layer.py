@@ -36,9 +36,9 @@ class BNNet(SquaredLossModel):
     """
 
     def __init__(self, d: int, m1: int, C: int, n: int | None, beta: float, bn: bool = True, seed: int = 0,
-                 dtype=torch.float32, bn_after_relu: bool = False):
+                 dtype=torch.float32, bn_after_relu: bool = False, generator: torch.Generator | None = None):
         super().__init__()
-        g = torch.Generator().manual_seed(seed)
+        g = generator or torch.Generator().manual_seed(seed)  # a deep network's draws continue its generator
         self.W1 = torch.nn.Parameter(init_uniform(d, m1, g, dtype))
         self.W2 = torch.nn.Parameter(init_uniform(m1, C, g, dtype))
         self.bn = BatchNorm(m1, n, dtype=dtype) if bn else None
