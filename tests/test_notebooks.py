@@ -8,7 +8,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from bnconvex.paper import PAGES, TRAINING_FIGURES
+from bnconvex.pages import PAGES, TRAINING_FIGURES
 from bnconvex.report import render_notebook
 
 
@@ -41,7 +41,7 @@ def test_training_figure_notebook_executes(name, inputs, tmp_path):
     assert (tmp_path / f"{name}.png").stat().st_size > 1000 and (tmp_path / f"{name}.pdf").exists()
     html = (tmp_path / "out.html").read_text()
     assert "Traceback" not in html
-    assert PAGES[name].heading.split(":")[0] in html  # the figure's own heading, from bnconvex.paper.PAGES
+    assert PAGES[name].heading.split(":")[0] in html  # the figure's own heading, from bnconvex.pages.PAGES
     if name == "table1":
         assert "67.11" in html  # the paper's Convex-Truncated test accuracy beside ours
     elif name != "fig1":

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers import ROOT
 
-from bnconvex import paper
+from bnconvex import pages, paper
 
 
 def acc(**models):
@@ -110,19 +110,19 @@ def test_comparison_reads_the_artifacts_and_keeps_the_pages_row_order(tmp_path):
 
 
 def test_every_page_has_a_title_and_training_figures_a_heading():
-    for name, page in paper.PAGES.items():
+    for name, page in pages.PAGES.items():
         assert page.title, name
         if page.notebook:
             assert page.heading and page.plot_title, name
-    assert paper.PAGES["fig3"].plot_title == "SGD, SGD-Truncated, Convex, Convex-Truncated"
-    assert paper.PAGES["table1"].plot_title == "Table 1 models"
+    assert pages.PAGES["fig3"].plot_title == "SGD, SGD-Truncated, Convex, Convex-Truncated"
+    assert pages.PAGES["table1"].plot_title == "Table 1 models"
 
 
 def test_every_figure_in_snakemakes_report_has_its_caption_here():
-    """Every ``report(..., caption="../report/caption.rst")`` figure gets its text from paper.CAPTIONS."""
+    """Every ``report(..., caption="../report/caption.rst")`` figure gets its text from pages.CAPTIONS."""
     import re
 
-    from bnconvex.paper import TRAINING_FIGURES, caption
+    from bnconvex.pages import TRAINING_FIGURES, caption
 
     rules = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
     assert {p.name for p in (ROOT / "workflow/report").glob("*.rst")} == {"caption.rst"}

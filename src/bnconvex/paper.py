@@ -1,69 +1,17 @@
-"""The report's pages and the paper: every page's metadata (index title; for a training figure its heading,
-plotted axis and metrics, notebook), the paper's setting and claims as printed, and the figures' captions, read
-from the one table ``workflow/report/pages.yaml``; and the verdicts of the "paper vs ours" page, one function
-per comparison."""
+"""The verdicts of the "paper vs ours" page, one function per comparison, against the paper's setting and
+claims as printed (:mod:`bnconvex.pages`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from bnconvex.pages import reported
 from bnconvex.plots import model_label
-
-
-@dataclass(frozen=True)
-class Page:
-    title: str  # the index's link text
-    heading: str = ""  # a training figure's page heading
-    about: str = ""  # ... and the paragraph under it
-    plot: str = ""  # the plot's title after "<dataset>: " (default: the heading after its label)
-    x: str = "epoch"
-    metrics: tuple[str, ...] = ("train_acc", "test_acc")
-    notebook: str | None = None  # a training figure's notebook, notebooks/<notebook>.ipynb
-    paper: dict = field(default_factory=dict)  # the paper's setting and claim
-
-    @property
-    def plot_title(self) -> str:
-        return self.plot or self.heading.partition(": ")[2]
-
-
-PAGES_FILE = Path(__file__).resolve().parents[2] / "workflow" / "report" / "pages.yaml"
-
-
-def load_pages(path=PAGES_FILE) -> tuple[dict[str, Page], dict[str, str]]:
-    """({page: Page} in the index's order, {figure: caption}) from the report's one table of text."""
-    with open(path, encoding="utf-8") as f:
-        table = yaml.safe_load(f)
-    pages = {name: Page(**{**spec, "metrics": tuple(spec.get("metrics", Page.metrics))})
-             for name, spec in table["pages"].items()}
-    return pages, table["captions"]
-
-
-PAGES, CAPTIONS = load_pages()
-TRAINING_FIGURES = [name for name, page in PAGES.items() if page.notebook]
-
-
-def caption(figure: str) -> str:
-    """The report caption of ``figure``; a training figure's names its config key, provenance and audit."""
-    if figure not in TRAINING_FIGURES:
-        return CAPTIONS[figure]
-    text = CAPTIONS.get(figure, f"Training figure {figure} of the paper (sweep or ablation); see the report page "
-                                "of the same name.")
-    return (f"{text}\n\nConfig: `train.figures.{figure}`; provenance: `results/figures/{figure}.json`; audit with "
-            f"`bnconvex audit {figure}`.")
-
 
 CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_cnn": "Convex",
              "convex_cnn_truncated": "Convex-Truncated"}  # Table 1's names of our models
-
-
-def reported(page: str) -> dict:
-    """The paper's setting and numbers for ``page``, as printed."""
-    return PAGES[page].paper
 
 
 # ---- paper vs ours: each comparison a function of our results, giving one row of the page's table ----

@@ -4,7 +4,7 @@ from bnconvex.config import SOURCE_SHAPES, ConfigError
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
 from bnconvex.experiments.specs import parse_model_name, resolve_spec
-from bnconvex.paper import PAGES, TRAINING_FIGURES, caption
+from bnconvex.pages import PAGES, TRAINING_FIGURES, caption
 
 DATASETS = config["datasets"]
 CF = config["closed_form"]
@@ -94,7 +94,7 @@ def train_outputs():
 
 
 def notebook_path(page):
-    """The notebook of a report page (bnconvex.paper.PAGES: training figures may share one)."""
+    """The notebook of a report page (bnconvex.pages.PAGES: training figures may share one)."""
     return f"notebooks/{PAGES[page].notebook or page}.ipynb"
 
 
@@ -232,7 +232,7 @@ def train_stage_outputs():
 
 
 def report_pages():
-    """{page: html} of every page the config makes, in the index's order (bnconvex.paper.PAGES)."""
+    """{page: html} of every page the config makes, in the index's order (bnconvex.pages.PAGES)."""
     made = {"paper", "study", "fig4", "convex", *train_figures()}
     return {page: page_path(page) for page in PAGES if page in made}
 

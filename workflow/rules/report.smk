@@ -1,7 +1,7 @@
 # Report stage: papermill notebooks (every path and number a parameter) -> results/report/*.html,
 # figures -> results/figures/*.png|pdf. Every page is one notebook run by render_notebook.py: report_fig4 is
 # the template, the other pages override its inputs, outputs, params, log and benchmark. Page titles, headings,
-# axes, captions and the paper's claims: workflow/report/pages.yaml (bnconvex.paper); paths: common.smk.
+# axes, captions and the paper's claims: workflow/report/pages.yaml (bnconvex.pages); paths: common.smk.
 
 
 rule report_fig4:
@@ -78,7 +78,7 @@ use rule report_fig4 as report_convex with:
 
 
 use rule report_fig4 as report_train_figure with:
-    # one page per training figure; most share notebooks/train_figure.ipynb (bnconvex.paper.PAGES[fig].notebook)
+    # one page per training figure; most share notebooks/train_figure.ipynb (bnconvex.pages.PAGES[fig].notebook)
     input:
         notebook=lambda wc: notebook_path(wc.fig),
         table=lambda wc: train_figure_tables(wc.fig),

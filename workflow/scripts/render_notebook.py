@@ -1,6 +1,6 @@
 """Report stage: execute a notebook with papermill. Every named input (but the notebook) and every named
 figure output becomes a path parameter; every param a value parameter, except ``report_caption`` (the caption
-in Snakemake's report, from bnconvex.paper.CAPTIONS) and ``provenance_*`` params, which go with the inputs'
+in Snakemake's report, from bnconvex.pages.CAPTIONS) and ``provenance_*`` params, which go with the inputs'
 hashes into the provenance records of the figure (output ``provenance``) and of the page (output
 ``page_provenance``), where the rule has them."""
 

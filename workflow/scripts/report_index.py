@@ -1,9 +1,9 @@
-"""Report stage: the index page linking every rendered page, titled as in bnconvex.paper.PAGES."""
+"""Report stage: the index page linking every rendered page, titled as in bnconvex.pages.PAGES."""
 
 import time
 
 from bnconvex.io import save_json
-from bnconvex.paper import PAGES
+from bnconvex.pages import PAGES
 from bnconvex.provenance import provenance
 from bnconvex.report import write_index
 from bnconvex.workflow import setup_log
