@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install study test lint dryrun clean
+.PHONY: install study report-check test lint dryrun clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ install: $(STAMP)
 
 study: install
 	$(BIN)/snakemake --cores $(CORES)
+	@$(MAKE) --no-print-directory report-check
+
+# the report in headless Chromium (bnconvex.browser): console errors, images, links, absolute paths; a full-page
+# screenshot of each page into results/report/screenshots/. One line saying it was skipped without chromium
+# and chromedriver (Debian: apt-get install chromium chromium-driver).
+report-check: install
+	$(BIN)/python -m bnconvex.browser results/report/index.html --screenshots results/report/screenshots \
+		--skip-if-missing
 
 test: install lint
 	$(BIN)/python -m pytest

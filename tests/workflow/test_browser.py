@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bnconvex.browser import Problem, browser_missing, check_report, classify_reference, find_absolute
+from bnconvex.browser import Problem, browser_missing, check_report, classify_reference, find_absolute, main
 
 pytestmark = pytest.mark.slow  # starts Chromium
 
@@ -148,3 +148,14 @@ def test_the_study_report_opens_cleanly_in_chromium(study_run, tmp_path):
     for shot in result.screenshots:
         assert_real_png(shot, min_size=(800, 600))
         assert (dest / shot.name).read_bytes() == shot.read_bytes()
+
+
+def test_the_command_line_prints_problems_and_skips_only_when_asked(tmp_path, capsys):
+    index = str(tmp_path / "index.html")  # missing: a problem found before any browser starts
+    assert main([index, "--screenshots", str(tmp_path / "shots")]) == 1
+    out = capsys.readouterr().out
+    assert "index.html: load: " in out and "1 pages" not in out and "1 problems" in out
+    assert main([index, "--chromedriver", str(tmp_path / "no-driver")]) == 2
+    assert "chromium or chromedriver not found" in capsys.readouterr().err
+    assert main([index, "--chromedriver", str(tmp_path / "no-driver"), "--skip-if-missing"]) == 0
+    assert capsys.readouterr().out.startswith("browser check skipped: chromium or chromedriver not found")
