@@ -25,7 +25,7 @@ study: install
 # screenshot of each page into results/report/screenshots/. One line saying it was skipped without chromium
 # and chromedriver (Debian: apt-get install chromium chromium-driver).
 report-check: install
-	$(BIN)/python -m bnconvex.browser results/report/index.html --screenshots results/report/screenshots \
+	$(BIN)/python -m bnconvex.browser results/report/index.html --screenshots results/report/screenshots --every-page \
 		--skip-if-missing
 
 test: install lint

@@ -70,9 +70,11 @@ class Problem:
 
 @dataclass
 class CheckResult:
-    """The pages opened (relative to the index's directory, index first), the problems, the screenshots."""
+    """The pages opened (relative to the index's directory, index first), those of them that no page links
+    (opened by ``every_page``), the problems, the screenshots."""
 
     pages: list[str] = field(default_factory=list)
+    unlinked: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     screenshots: list[Path] = field(default_factory=list)
 
@@ -82,7 +84,8 @@ class CheckResult:
 
     def summary(self) -> str:
         lines = [str(p) for p in self.problems]
-        lines.append(f"browser check: {len(self.pages)} pages, {len(self.problems)} problems")
+        unlinked = f" ({len(self.unlinked)} linked from no page: {', '.join(self.unlinked)})" if self.unlinked else ""
+        lines.append(f"browser check: {len(self.pages)} pages{unlinked}, {len(self.problems)} problems")
         return "\n".join(lines)
 
 
@@ -201,11 +204,13 @@ def screenshot_name(page: str) -> str:
     return page.removesuffix(".html").replace("/", "__") + ".png"
 
 
-def check_report(index_html, screenshots_dir=None, *, chromium: str | None = None,
+def check_report(index_html, screenshots_dir=None, *, every_page: bool = False, chromium: str | None = None,
                  chromedriver: str | None = None, markers: list[str] | None = None) -> CheckResult:
     """Open ``index_html`` and every .html page below its directory that it links (transitively) in headless
-    Chromium, and return what is broken (see the module's docstring); with ``screenshots_dir``, write a
-    full-page ``<page>.png`` of each page there. Raises RuntimeError when the browser is missing."""
+    Chromium, and return what is broken (see the module's docstring); with ``every_page``, then also every
+    other .html file below that directory (pages the index does not link, such as the certificates table made
+    for Snakemake's report). With ``screenshots_dir``, write a full-page ``<page>.png`` of each page there.
+    Raises RuntimeError when the browser is missing."""
     index_html = Path(index_html).resolve()
     root = index_html.parent
     if not index_html.is_file():
@@ -215,7 +220,7 @@ def check_report(index_html, screenshots_dir=None, *, chromium: str | None = Non
         raise RuntimeError(browser_missing(chromium, chromedriver))
     markers = absolute_markers(index_html) if markers is None else markers
     result = CheckResult()
-    queue, seen = [index_html], {index_html}
+    queue, seen, linked = [index_html], {index_html}, set()
     with tempfile.TemporaryDirectory(prefix="bnconvex-chromium-") as profile:
         driver = _start_browser(*found, profile)
         try:
@@ -225,12 +230,17 @@ def check_report(index_html, screenshots_dir=None, *, chromium: str | None = Non
                 result.pages.append(name)
                 problems, links = _check_page(driver, root, page, name, markers, screenshots_dir, result)
                 result.problems.extend(problems)
+                linked.update(links)
                 for target in links:
                     if target.suffix == ".html" and target.is_relative_to(root) and target not in seen:
                         seen.add(target)
                         queue.append(target)
+                if not queue and every_page:  # then the pages that the index does not reach
+                    queue = sorted(set(root.rglob("*.html")) - seen)
+                    seen.update(queue)
         finally:
             driver.quit()
+    result.unlinked = [name for name in result.pages[1:] if root / name not in linked]
     return result
 
 
@@ -285,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bnconvex.browser", description=__doc__.split("\n\n")[0])
     parser.add_argument("index", help="the report's index.html")
     parser.add_argument("--screenshots", metavar="DIR", help="write a full-page <page>.png of each page here")
+    parser.add_argument("--every-page", action="store_true",
+                        help="also open the .html files below the index's folder that no page links")
     parser.add_argument("--chromium", help=f"the browser (default $BNCONVEX_CHROMIUM or {CHROMIUM})")
     parser.add_argument("--chromedriver", help=f"its driver (default $BNCONVEX_CHROMEDRIVER or {CHROMEDRIVER})")
     parser.add_argument("--skip-if-missing", action="store_true",
@@ -298,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"browser check: {why}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    result = check_report(args.index, args.screenshots, chromium=args.chromium, chromedriver=args.chromedriver)
+    result = check_report(args.index, args.screenshots, every_page=args.every_page, chromium=args.chromium,
+                          chromedriver=args.chromedriver)
     print(result.summary() + f" ({time.perf_counter() - t0:.1f} s)"
           + (f"; screenshots in {args.screenshots}" if args.screenshots else ""))
     return 0 if result.ok else 1

@@ -59,13 +59,16 @@ def test_a_clean_report_has_no_problems_and_every_page_is_screenshot(tmp_path):
         "<script>console.log('info is fine'); console.warn('so is a warning')</script>")))
     (report / "a.html").write_text(page("a", "<h1>A</h1><a href='index.html'>back</a> <a href='a.html'>self</a>"))
     (report / "sub/b c.html").write_text(page("b", "<h1 id='top'>B</h1><img src='../../figures/fig.png'>"))
+    (report / "z.html").write_text(page("z", "<h1>Z</h1><p>linked from no page</p><a href='y.html'>y</a>"))
+    (report / "y.html").write_text(page("y", "<h1>Y</h1><p>linked from z only</p>"))
     shots = tmp_path / "shots"
 
-    result = check_report(report / "index.html", shots)
+    result = check_report(report / "index.html", shots, every_page=True)
 
     assert result.ok, readable(result.problems)
-    assert result.pages == ["index.html", "a.html", "sub/b c.html"]  # each once, the index first
-    assert [p.name for p in result.screenshots] == ["index.png", "a.png", "sub__b c.png"]
+    assert result.pages == ["index.html", "a.html", "sub/b c.html", "y.html", "z.html"]  # each once, index first
+    assert result.unlinked == ["z.html"]  # opened by every_page, as y.html, which z.html links
+    assert [p.name for p in result.screenshots] == ["index.png", "a.png", "sub__b c.png", "y.png", "z.png"]
     for shot in result.screenshots:
         assert_real_png(shot)
 
@@ -88,6 +91,7 @@ def test_each_kind_of_problem_is_found(tmp_path):
     found = readable(result.problems)
 
     assert result.pages == ["index.html", "next.html"]  # the link to next.html was followed
+    assert result.unlinked == []
     by_kind = {}
     for p in result.problems:
         by_kind.setdefault((p.page, p.kind), []).append(p.detail)
@@ -134,15 +138,16 @@ def test_the_study_report_opens_cleanly_in_chromium(study_run, tmp_path):
     index = study_run / "results/report/index.html"
     shots = tmp_path / "screenshots"
 
-    result = check_report(index, shots)
+    result = check_report(index, shots, every_page=True)
     dest = study_run / "results/report/screenshots"  # where `make study` puts them; copied even on failure
-    dest.mkdir(exist_ok=True)
+    dest.mkdir(parents=True, exist_ok=True)
     for shot in result.screenshots:
         shutil.copy2(shot, dest / shot.name)
 
     assert result.ok, "the report in headless Chromium:\n" + readable(result.problems)
     pages = sorted(p.relative_to(index.parent).as_posix() for p in index.parent.rglob("*.html"))
-    assert sorted(result.pages) == pages, f"pages not reached from the index: {set(pages) - set(result.pages)}"
+    assert sorted(result.pages) == pages and result.pages[0] == "index.html"
+    assert "paper.html" not in result.unlinked, result.summary()  # the index links the paper-vs-ours page
     assert {"index.png", "paper.png"} <= {p.name for p in result.screenshots}
     assert len(result.screenshots) == len(pages)
     for shot in result.screenshots:
