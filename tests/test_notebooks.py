@@ -42,6 +42,9 @@ def test_training_figure_notebook_executes(name, inputs, tmp_path):
     html = (tmp_path / "out.html").read_text()
     assert "Traceback" not in html
     assert PAGES[name].heading.split(":")[0] in html  # the figure's own heading, from bnconvex.pages.PAGES
+    # the answer first: the verdict and the figure come before the tables; no code, no machine's path
+    assert 'class="verdict' in html and html.index('class="verdict') < html.index("dataframe")
+    assert "import " not in html and str(tmp_path) not in html and str(inputs) not in html
     if name == "table1":
         assert "67.11" in html  # the paper's Convex-Truncated test accuracy beside ours
     elif name != "fig1":

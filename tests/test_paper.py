@@ -132,3 +132,31 @@ def test_every_figure_in_snakemakes_report_has_its_caption_here():
     for figure in TRAINING_FIGURES:
         assert f"`train.figures.{figure}`" in caption(figure)
     assert "cosine similarity (18)" in caption("fig1") and "sweep or ablation" in caption("fig9")
+
+
+@pytest.mark.parametrize("text, verdict", [
+    ("yes", "agrees"), ("yes: closed form is orders of magnitude faster", "agrees"),
+    ("same ordering (GD generalizes better)", "agrees"), ("best k = 100: agrees", "agrees"),
+    ("no", "diverges"), ("NO: GD went below the certified optimum", "diverges"),
+    ("diverges: GD +3.0 points vs paper +12.4", "diverges"), ("best k = 400: diverges", "diverges"),
+    ("n/a", "not compared"), ("not compared", "not compared"),
+    ("not compared: no verdict function for this figure", "not compared"),
+])
+def test_verdict_is_read_off_the_rows_text(text, verdict):
+    assert paper.verdict_of(text) == verdict
+
+
+def test_every_row_names_its_page_and_a_verdict(tmp_path):
+    (tmp_path / "fig4.json").write_text(json.dumps(fig4_summary()))
+    curves = pd.DataFrame([{"model": m, "epoch": e, "train_acc": 1.0, "test_acc": t}
+                           for m, t in (("sgd", 0.8), ("sgd_truncated", 0.75)) for e in range(6)])
+    curves.to_csv(tmp_path / "fig9.csv", index=False)
+    table = paper.comparison({}, fig4=str(tmp_path / "fig4.json"), fig9=str(tmp_path / "fig9.csv"), fig3=None)
+    assert set(table["verdict"]) <= set(paper.VERDICTS)
+    assert table.loc["Fig. 4 time", "page"] == "fig4" and table.loc["Fig. 4 time", "verdict"] == "agrees"
+    # a figure with no verdict function still gets its row, with the paper's claim and our numbers
+    [row] = paper.figure_claims("fig9", curves, "digits")
+    assert row["page"] == "fig9" and row["verdict"] == "not compared"
+    assert "SGD 80.0%" in row["we measure"]
+    assert row["paper reports"] == pages.reported("fig9").get("claim", "(no claim recorded)")
+    assert table.loc[row["figure"], "we measure"] == row["we measure"]

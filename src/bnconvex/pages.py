@@ -15,6 +15,7 @@ import yaml
 @dataclass(frozen=True)
 class Page:
     title: str  # the index's link text
+    figure: str | None = None  # the page's figure, results/figures/<figure>.png (training figures: the page's name)
     heading: str = ""  # a training figure's page heading
     about: str = ""  # ... and the paragraph under it
     plot: str = ""  # the plot's title after "<dataset>: " (default: the heading after its label)
@@ -35,7 +36,8 @@ def load_pages(path=PAGES_FILE) -> tuple[dict[str, Page], dict[str, str]]:
     """({page: Page} in the index's order, {figure: caption}) from the report's one table of text."""
     with open(path, encoding="utf-8") as f:
         table = yaml.safe_load(f)
-    pages = {name: Page(**{**spec, "metrics": tuple(spec.get("metrics", Page.metrics))})
+    pages = {name: Page(**{"figure": name if spec.get("notebook") else None, **spec,
+                           "metrics": tuple(spec.get("metrics", Page.metrics))})
              for name, spec in table["pages"].items()}
     return pages, table["captions"]
 

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from bnconvex.pages import reported
+from bnconvex.pages import PAGES, reported
 from bnconvex.plots import model_label
 
 CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_cnn": "Convex",
@@ -16,9 +16,27 @@ CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_c
 
 # ---- paper vs ours: each comparison a function of our results, giving one row of the page's table ----
 
-def row(figure, paper_setting, our_setting, paper_says, we_measure, agree) -> dict:
+VERDICTS = ("agrees", "diverges", "not compared")
+
+
+def verdict_of(agree: str) -> str:
+    """The verdict a row's "agree?" text states: "agrees" (yes / same ordering / agrees), "diverges" (no /
+    diverges), else "not compared" (n/a, not run)."""
+    text = agree.strip().lower()
+    if text.startswith(("not compared", "n/a")):
+        return "not compared"
+    if text == "no" or text.startswith(("no:", "no ", "diverges")) or ": diverges" in text:
+        return "diverges"
+    if text.startswith(("yes", "same ordering", "agrees")) or ": agrees" in text:
+        return "agrees"
+    return "not compared"
+
+
+def row(figure, paper_setting, our_setting, paper_says, we_measure, agree, page="paper") -> dict:
+    """One claim of the paper beside our measurement; ``page``: the report page that shows it."""
     return {"figure": figure, "paper: data, scale": paper_setting, "ours: data, scale": our_setting,
-            "paper reports": paper_says, "we measure": we_measure, "agree?": agree}
+            "paper reports": paper_says, "we measure": we_measure, "agree?": agree, "verdict": verdict_of(agree),
+            "page": page}
 
 
 def last_epochs(table: pd.DataFrame, epochs: int = 5) -> pd.DataFrame:
@@ -50,23 +68,24 @@ def fig4_rows(S: dict) -> list[dict]:
         row("Fig. 4 time", f"{P['dataset']}, (n, d, m1) = ({P['n']}, {P['d']}, {P['m1']})", ours,
             f"closed form {P['closed_form_time_s']} s, GD ~{P['gd_time_per_trial_s']} s per trial",
             f"closed form {cf['time_s']:.3f} s, GD {gd['mean_wall_time_s']:.1f} s per trial ({gd['steps']} steps)",
-            "yes: closed form is orders of magnitude faster" if cf["time_s"] < gd["mean_wall_time_s"] / 10 else "no"),
+            "yes: closed form is orders of magnitude faster" if cf["time_s"] < gd["mean_wall_time_s"] / 10 else "no",
+            page="fig4"),
         row("Fig. 4 objective", P["dataset"], ours, "GD approaches the closed-form optimum from above",
             f"best GD {100 * excess:.1f}% above the optimum; rel. duality gap {cf['rel_gap']:.1e}",
-            "yes" if excess >= -1e-9 else "NO: GD went below the certified optimum"),
+            "yes" if excess >= -1e-9 else "NO: GD went below the certified optimum", page="fig4"),
         row("Fig. 4 test acc", P["dataset"], ours,
             f"closed form {100 * P['closed_form_test_acc']:.1f}%, GD {100 * P['gd_test_acc']:.1f}%",
             f"closed form {100 * cf['test_acc']:.1f}%, GD {100 * gd['mean_test_acc']:.1f}%",
             "same ordering (GD generalizes better)" if gd["mean_test_acc"] > cf["test_acc"] else
             f"diverges: GD {100 * (gd['mean_test_acc'] - cf['test_acc']):+.1f} points vs paper "
-            f"{100 * (P['gd_test_acc'] - P['closed_form_test_acc']):+.1f}"),
+            f"{100 * (P['gd_test_acc'] - P['closed_form_test_acc']):+.1f}", page="fig4"),
     ]
 
 
-def certificate_row(name: str, certificate: dict, theorem: str, scale: str) -> dict:
+def certificate_row(name: str, certificate: dict, theorem: str, scale: str, page: str = "paper") -> dict:
     gap = certificate.get("rel_gap")
     return row(name, "proof (strong duality)", scale, f"the {theorem} is optimal (zero duality gap)",
-               f"relative duality gap {gap:.1e}", "yes" if gap is not None and gap < 1e-6 else "no")
+               f"relative duality gap {gap:.1e}", "yes" if gap is not None and gap < 1e-6 else "no", page=page)
 
 
 def thm51_row(R: dict) -> dict:
@@ -86,7 +105,7 @@ def fig2_row(L: pd.DataFrame, scale: str) -> dict | None:
     return row("Fig. 2", reported("fig2")["dataset"], scale, reported("fig2")["claim"],
                f"train−test gap: BN {b:.1f} points (test {100 * L.loc[bn[0], 'test_acc']:.1f}%), whitened {w:.1f} "
                f"points (test {100 * L.loc[whitened[0], 'test_acc']:.1f}%)",
-               "yes" if w > b else f"no: the whitened gap is {b - w:.1f} points smaller")
+               "yes" if w > b else f"no: the whitened gap is {b - w:.1f} points smaller", page="fig2")
 
 
 def fig1_row(T: pd.DataFrame, scale: str) -> dict:
@@ -98,7 +117,8 @@ def fig1_row(T: pd.DataFrame, scale: str) -> dict:
     if bn:
         top, bottom = D.loc[bn[0], "top"], D.loc[bn[0], "bottom"]
         verdict = "yes: BN moved high-σ directions more" if top < bottom else "no: BN moved low-σ directions more"
-    return row("Fig. 1", reported("fig2")["dataset"], scale, reported("fig1")["claim"], "; ".join(parts), verdict)
+    return row("Fig. 1", reported("fig2")["dataset"], scale, reported("fig1")["claim"], "; ".join(parts), verdict,
+               page="fig1")
 
 
 def fig3_row(L: pd.DataFrame, scale: str) -> dict:
@@ -112,7 +132,8 @@ def fig3_row(L: pd.DataFrame, scale: str) -> dict:
             verdict += f"; Convex − Convex-Truncated = {acc['convex'] - acc['convex_truncated']:+.1f} points"
     P = reported("fig3")
     return row("Fig. 3", f"{P['dataset']}; {P['setting']}", scale, P["claim"],
-               "final test accuracy: " + ", ".join(f"{model_label(m)} {a:.1f}%" for m, a in acc.items()), verdict)
+               "final test accuracy: " + ", ".join(f"{model_label(m)} {a:.1f}%" for m, a in acc.items()), verdict,
+               page="fig3")
 
 
 def fig6_row(L: pd.DataFrame, scale: str) -> dict:
@@ -125,7 +146,8 @@ def fig6_row(L: pd.DataFrame, scale: str) -> dict:
     P = reported("fig6")
     best = max(ks, key=ks.get) if ks else None
     return row("Fig. 6", f"{P['dataset']}; {P['setting']}", scale, P["claim"], "final test accuracy: " + ours,
-               f"best k = {best}: " + ("agrees" if best in P["best_k"] else "diverges") if ks else "n/a")
+               f"best k = {best}: " + ("agrees" if best in P["best_k"] else "diverges") if ks else "n/a",
+               page="fig6")
 
 
 def table1_row(L: pd.DataFrame | None, scale: str) -> dict:
@@ -133,7 +155,7 @@ def table1_row(L: pd.DataFrame | None, scale: str) -> dict:
     P = reported("table1")
     if L is None:
         return row("Table 1", P["dataset"], "not run", "Baseline 67.06%, Convex-Truncated 67.11% test",
-                   "not in this config (train.figures.table1 needs image data)", "not compared")
+                   "not in this config (train.figures.table1 needs image data)", "not compared", page="table1")
     acc = {CNN_NAMES.get(m, m): (100 * L.loc[m, "train_acc"], 100 * L.loc[m, "test_acc"]) for m in L.index}
     verdict = "n/a"
     if {"Baseline", "Convex-Truncated"} <= set(acc):
@@ -141,36 +163,54 @@ def table1_row(L: pd.DataFrame | None, scale: str) -> dict:
         verdict = ("yes" if d >= -1.0 else "no") + f": Convex-Truncated − Baseline test = {d:+.1f} points (paper +0.05)"
     said = ", ".join(f"{k} {v[0]:.2f}/{v[1]:.2f}" for k, v in P["train_test_acc"].items())
     return row("Table 1", P["dataset"], scale, "train/test acc: " + said,
-               "train/test acc: " + ", ".join(f"{k} {v[0]:.1f}/{v[1]:.1f}" for k, v in acc.items()), verdict)
+               "train/test acc: " + ", ".join(f"{k} {v[0]:.1f}/{v[1]:.1f}" for k, v in acc.items()), verdict,
+               page="table1")
 
 
 def fig5_row(scale: str) -> dict:
     P = reported("fig5")
     return row("Fig. 5", P["setting"], scale, P["claim"], "our batch-size sweep (if configured) uses the two-layer "
-               "BN network, not the 4-layer CNN", "not compared")
+               "BN network, not the 4-layer CNN", "not compared", page="fig5")
 
 
-def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, fig1=None, fig2=None, fig3=None,
-               fig6=None, table1=None) -> pd.DataFrame:
-    """The "paper vs ours" table from the paths of our results (None: not made by this config); ``scales``:
-    {figure: "data set (source), n ≈ …, d = …"} of our runs."""
+def figure_claims(fig: str, table, scale: str) -> list[dict]:
+    """The claims of training figure ``fig`` decided on its table (a path or a DataFrame); a figure with no
+    verdict function gets one row with the paper's claim, our final accuracies and the verdict "not compared"."""
+    T = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
+    if fig == "fig1":
+        return [fig1_row(T, scale)]
+    L = last_epochs(T)
+    decided = {"fig2": fig2_row, "fig3": fig3_row, "fig6": fig6_row, "table1": table1_row}
+    if fig in decided:
+        r = decided[fig](L, scale)
+        if r is not None:
+            return [r]
+    if fig == "fig5":
+        return [fig5_row(scale)]
+    P = reported(fig) if fig in PAGES else {}
+    ours = ", ".join(f"{model_label(m)} {100 * a:.1f}%" for m, a in L["test_acc"].items())
+    label = PAGES[fig].title.split(":")[0] if fig in PAGES else fig
+    return [row(label, "; ".join(str(P[k]) for k in ("dataset", "setting") if k in P),
+                scale, P.get("claim", "(no claim recorded)"), "final test accuracy: " + ours,
+                "not compared: no verdict function for this figure", page=fig)]
+
+
+def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, **figures) -> pd.DataFrame:
+    """The "paper vs ours" table from the paths of our results (None: not made by this config); ``figures``:
+    {training figure: its table}; ``scales``: {figure: "data set (source), n ≈ …, d = …"} of our runs."""
     load = lambda path: json.load(open(path))  # noqa: E731
-    acc = lambda path: last_epochs(pd.read_csv(path))  # noqa: E731
     rows = fig4_rows(load(fig4)) if fig4 else []
-    for name, path, theorem in (("Thm 2.4 certificate", thm24, "closed form"),
-                                ("Thm 2.2 certificate", thm22, "convex program")):
+    for name, path, theorem, page in (("Thm 2.4 certificate", thm24, "closed form", "study"),
+                                      ("Thm 2.2 certificate", thm22, "convex program", "convex")):
         if path:
-            rows.append(certificate_row(name, load(path), theorem, scales.get(name, "")))
+            rows.append(certificate_row(name, load(path), theorem, scales.get(name, ""), page=page))
     if thm51:
         rows.append(thm51_row(load(thm51)))
-    if fig2 and (r := fig2_row(acc(fig2), scales.get("fig2", ""))):
-        rows.append(r)
-    if fig1:
-        rows.append(fig1_row(pd.read_csv(fig1), scales.get("fig1", "")))
-    if fig3:
-        rows.append(fig3_row(acc(fig3), scales.get("fig3", "")))
-    if fig6:
-        rows.append(fig6_row(acc(fig6), scales.get("fig6", "")))
-    rows.append(table1_row(acc(table1) if table1 else None, scales.get("table1", "")))
-    rows.append(fig5_row(scales.get("fig5", "not run")))
+    for fig, table in figures.items():
+        if table:
+            rows += figure_claims(fig, table, scales.get(fig, ""))
+    if not figures.get("table1"):
+        rows.append(table1_row(None, scales.get("table1", "")))
+    if not figures.get("fig5"):
+        rows.append(fig5_row(scales.get("fig5", "not run")))
     return pd.DataFrame(rows).set_index("figure")

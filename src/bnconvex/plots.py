@@ -30,15 +30,19 @@ def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", tit
                   logy: tuple[str, ...] = ("train_objective", "train_loss", "test_loss", "max_violation")):
     """One panel per metric, one line per model (column ``model``), in the order the models appear."""
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
+    positive = table.loc[table[x] > 0, x]
+    # models differ in speed by orders of magnitude: a log time axis, time 0 (the initialization) drawn at half
+    # the first positive time (a symlog axis put its "0" label on top of the next decade's)
+    log_time = x == "time_s" and len(positive) > 0 and positive.max() > 20 * positive.min()
     for ax, metric in zip(axes[0], metrics, strict=True):
         for model, g in table.groupby("model", sort=False):
             if metric in g and g[metric].notna().any():
-                ax.plot(g[x], g[metric], lw=1.4, label=model_label(model))
-        ax.set_xlabel(LABELS.get(x, x))
+                xs = g[x].clip(lower=float(positive.min()) / 2) if log_time else g[x]
+                ax.plot(xs, g[metric], lw=1.4, label=model_label(model))
+        ax.set_xlabel(LABELS.get(x, x) + (" (log; time 0 at the left edge)" if log_time else ""))
         ax.set_ylabel(LABELS.get(metric, metric))
-        positive = table.loc[table[x] > 0, x]
-        if x == "time_s" and len(positive) and positive.max() > 20 * positive.min():
-            ax.set_xscale("symlog", linthresh=float(positive.min()))  # models differ in speed by orders
+        if log_time:
+            ax.set_xscale("log")
         if metric in logy:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)

@@ -50,6 +50,27 @@ def test_every_figure_has_a_page_png_pdf_and_provenance(study_run):
     assert "Thm 5.1" in paper and "Fig. 3" in paper and "Table 1" in paper
 
 
+def test_each_page_shows_its_claims_first_and_the_index_sums_them_up(study_run):
+    import html
+
+    report = study_run / "results/report"
+    claims = json.loads((report / "claims.json").read_text())
+    assert {c["verdict"] for c in claims} <= {"agrees", "diverges", "not compared"}
+    for c in claims:
+        page = report / f"{c['page']}.html"
+        if page.exists():  # every claim is on its own page, above the page's tables
+            text, measured = page.read_text(), html.escape(c["we measure"])
+            assert measured in text, (c["page"], c["figure"])
+            first_table = text.find('class="dataframe"')
+            assert first_table == -1 or text.index(measured) < first_table, c["page"]
+    index = (report / "index.html").read_text()
+    assert index.count("data:image/png;base64,") == 3 + len(TRAIN_FIGURES)  # every figure's thumbnail, embedded
+    assert "<th>rel. gap</th>" in index and "config/test.yaml" in index and f"{len(claims)} claims" in index
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["certificates"]["thm2.4"]["rel_gap"] < 1e-8
+    assert metrics["accuracy"]["fig3"]["sgd"]["test_acc"] > 0.5
+
+
 def _audit(work, *args):
     """``bnconvex audit``'s output; its exit status is 0 (up to date) or 2 (stale), never 1 (missing) here."""
     proc = run([str(BIN / "bnconvex"), "audit", *args, "--configfile", "config/test.yaml"], cwd=work, check=False)
@@ -61,7 +82,7 @@ def test_audit_reports_exactly_the_figures_a_config_change_makes_stale(study_run
     work = tmp_path / "copy"
     shutil.copytree(study_run, work, symlinks=True)
     table = _audit(work, "--all")
-    n = 2 * (3 + len(TRAIN_FIGURES)) + 2  # each figure and its page; paper.html and index.html
+    n = 2 * (3 + len(TRAIN_FIGURES)) + 3  # each figure and its page; paper, index and certificates pages
     assert f"{n} of {n} figures and pages up to date" in table, table
     one = _audit(work, "fig3")
     assert "UP TO DATE" in one and "--forcerun report_train_figure -- results/figures/fig3.png" in one
@@ -109,3 +130,13 @@ def test_snakemake_report_holds_every_figure_with_its_caption(study_run, tmp_pat
             assert any(n.endswith(f"/{fig}.png") for n in names), fig
         text = "".join(z.read(n).decode("utf-8", "ignore") for n in names if n.endswith((".html", ".js")))
     assert "cosine similarity (18)" in text  # Fig. 1's caption rendered from workflow/report/train_figure.rst
+    # the certificates table, the same as on the index: every certified solve with its relative gap
+    [cert] = [n for n in names if n.endswith("/certificates.html")]
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
+        table = z.read(cert).decode()
+    index = (study_run / "results/report/index.html").read_text()
+    start = '<table class="bnc-claims"><tr><th>certificate</th>'
+    assert start in table and table[table.index(start):].split("</table>")[0] in index
+    for name in ("thm2.4", "thm2.2", "exact2d", "g1", "cnn"):
+        assert f"<td>{name}</td>" in table, name
+    assert "A complete pattern set certifies the global optimum" in text  # its caption

@@ -1,5 +1,7 @@
 # Target lists and config look-ups shared by the stages and `rule all`. Only the workflow names paths.
 # The config was checked by bnconvex.config.check_config (Snakefile): names, classes, sizes are consistent here.
+import os
+
 from bnconvex.config import SOURCE_SHAPES, ConfigError
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
@@ -104,6 +106,16 @@ def page_path(page, ext="html"):
 
 def figure_path(figure, ext="png"):
     return f"results/figures/{figure}.{ext}"
+
+
+CLAIMS = "results/report/claims.json"  # the paper-vs-ours table (records), written by the paper page
+METRICS = "results/report/metrics.json"  # the numbers DVC tracks (dvc.yaml metrics), written by the index
+
+
+def certificates():
+    """{name: certificate JSON} of every certified solve the config makes: the closed form, each convex program."""
+    return {f"thm{CF['theorem']}": closed_form_path("certificate"),
+            **{program: convex_path(program) for program in convex_programs()}}
 
 
 def page_outputs(page):
@@ -246,5 +258,6 @@ def report_outputs():
     """Each page (ipynb, html, provenance record), the index (html, provenance), each figure (png, pdf,
     provenance record)."""
     return (expand("results/report/{page}.{ext}", page=list(report_pages()), ext=["ipynb", "html", "json"])
-            + [page_path("index"), page_path("index", "json")]
+            + [page_path("index"), page_path("index", "json"), page_path("certificates"),
+               page_path("certificates", "json"), CLAIMS, METRICS]
             + expand("results/figures/{fig}.{ext}", fig=report_figures(), ext=["png", "pdf", "json"]))

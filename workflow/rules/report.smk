@@ -44,6 +44,7 @@ use rule report_fig4 as report_study with:
     params:
         title=config["report"]["title"],
         gap_tolerance=config["report"]["gap_tolerance"],
+        scale=lambda wc: paper_scales()["Thm 2.4 certificate"],
         report_caption=caption("spectrum"),
         provenance_figure="spectrum",
         provenance_config={"data": config["data"][CF["dataset"]], "spectral": config["spectral"],
@@ -68,6 +69,7 @@ use rule report_fig4 as report_convex with:
         exact2d_pdf=figure_path("exact2d", "pdf"),
         provenance=figure_path("exact2d", "json"),
     params:
+        dataset=CVX["dataset"],
         report_caption=caption("exact2d"),
         provenance_figure="exact2d",
         provenance_config={"data": config["data"][CVX["dataset"]], "convex": CVX},
@@ -95,6 +97,7 @@ use rule report_fig4 as report_train_figure with:
     params:
         fig=lambda wc: wc.fig,
         dataset=lambda wc: train_figures()[wc.fig],
+        scale=lambda wc: paper_scales().get(wc.fig, ""),
         report_caption=lambda wc: caption(wc.fig),
         provenance_figure=lambda wc: wc.fig,
         provenance_config=lambda wc: train_figure_config(wc.fig),
@@ -111,14 +114,11 @@ use rule report_fig4 as report_paper with:
         fig4=fig4_path("summary.json"),
         thm24=closed_form_path("certificate"),
         thm22=convex_path("thm2.2"),
-        fig1=train_figure_tables("fig1"),
-        fig2=train_figure_tables("fig2"),
-        fig3=train_figure_tables("fig3"),
-        fig6=train_figure_tables("fig6"),
-        table1=train_figure_tables("table1"),
         thm51=thm51_outputs(),
+        **{fig: train_figure_tables(fig) for fig in TRAINING_FIGURES},  # [] when the config makes no such figure
     output:
         **page_outputs("paper"),
+        claims=CLAIMS,
     params:
         scales=lambda wc: paper_scales(),
         provenance_figure="paper",
@@ -130,13 +130,30 @@ use rule report_fig4 as report_paper with:
 
 
 rule report_index:
+    # one self-contained page: the config and data sources, a card per page (thumbnail, claim, verdict), the
+    # certificates table, the run's provenance; and the numbers DVC tracks (metrics.json)
     input:
-        **report_pages(),
+        **{f"page_{page}": html for page, html in report_pages().items()},
+        claims=CLAIMS,
+        figures=[figure_path(fig) for fig in report_figures()],
+        certificates=list(certificates().values()),
+        tables=train_figure_tables(*train_figures()),
+        data_meta=expand("data/processed/{dataset}.json", dataset=DATASETS),
     output:
         html=page_path("index"),
         page_provenance=page_path("index", "json"),
+        metrics=METRICS,
+        certificates=report(page_path("certificates"), caption="../report/caption.rst", category="Certificates"),
+        certificates_provenance=page_path("certificates", "json"),
     params:
         title=config["report"]["title"],
+        config_files=[os.path.relpath(f) for f in workflow.overwrite_configfiles] or ["config/config.yaml"],
+        pages={page: {"html": html, "figure": PAGES[page].figure and figure_path(PAGES[page].figure)}
+               for page, html in report_pages().items()},
+        certificates={name: {"path": path, "dataset": CF["dataset"] if name == "thm2.4" else CVX["dataset"]}
+                      for name, path in certificates().items()},
+        tables={fig: path for fig in train_figures() for path in train_figure_tables(fig)},
+        report_caption=caption("certificates"),
         provenance_config={"report": config["report"], "pages": list(report_pages())},
     log:
         "logs/report/index.log",

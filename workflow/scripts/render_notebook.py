@@ -1,11 +1,11 @@
 """Report stage: execute a notebook with papermill. Every named input (but the notebook) and every named
-figure output becomes a path parameter; every param a value parameter, except ``report_caption`` (the caption
-in Snakemake's report, from bnconvex.pages.CAPTIONS) and ``provenance_*`` params, which go with the inputs'
-hashes into the provenance records of the figure (output ``provenance``) and of the page (output
-``page_provenance``), where the rule has them."""
+figure output becomes a path parameter, relative to the working directory (where the kernel runs); every param
+a value parameter, except ``report_caption`` (the caption in Snakemake's report, from bnconvex.pages.CAPTIONS)
+and ``provenance_*`` params, which go with the inputs' hashes into the provenance records of the figure (output
+``provenance``) and of the page (output ``page_provenance``), where the rule has them."""
 
+import os
 import time
-from pathlib import Path
 
 from bnconvex.io import save_json
 from bnconvex.provenance import provenance
@@ -18,15 +18,16 @@ t0 = time.perf_counter()
 
 
 def one_path(v):
-    """A named input as one absolute path; an empty one (an optional page section) as None."""
+    """A named input as one path relative to the working directory (the kernel's: no page names a machine's
+    directories); an empty one (an optional page section) as None."""
     v = [v] if isinstance(v, str) else list(v)
-    return str(Path(v[0]).resolve()) if v else None
+    return os.path.relpath(v[0]) if v else None
 
 
 NOT_PARAMETERS = ("notebook", "provenance_inputs")
 figures = {k: v for k, v in out.items() if k not in ("ipynb", "html", "provenance", "page_provenance")}
 parameters = {k: one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
-parameters |= {k: str(Path(v).resolve()) for k, v in figures.items()}
+parameters |= {k: os.path.relpath(v) for k, v in figures.items()}
 parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith(("provenance", "report_"))}
 log.info("parameters: %s", parameters)
 render_notebook(inp.notebook, out.ipynb, out.html, parameters)

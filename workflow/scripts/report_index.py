@@ -1,17 +1,48 @@
-"""Report stage: the index page linking every rendered page, titled as in bnconvex.pages.PAGES."""
+"""Report stage: the index page (bnconvex.report.write_index), the certificates table on its own (Snakemake's
+report shows it), and the numbers DVC tracks (metrics.json)."""
 
 import time
+from collections import Counter
 
-from bnconvex.io import save_json
+import pandas as pd
+
+from bnconvex.io import load_json, save_json
 from bnconvex.pages import PAGES
-from bnconvex.provenance import provenance
-from bnconvex.report import write_index
+from bnconvex.paper import VERDICTS, last_epochs
+from bnconvex.provenance import git_state, package_versions, provenance
+from bnconvex.report import Card, certificate_summary, run_metrics, write_certificates_page, write_index
 from bnconvex.workflow import setup_log
 
-setup_log(snakemake.log[0])
+log = setup_log(snakemake.log[0])
 t0 = time.perf_counter()
-write_index([(PAGES[page].title, html) for page, html in snakemake.input.items()], snakemake.output.html,
-            title=snakemake.params.title)
-save_json(snakemake.output.page_provenance,
-          provenance("index", snakemake.params.provenance_config, list(snakemake.input), time.perf_counter() - t0,
-                     snakemake.rule, outputs=[snakemake.output.html]))
+params, out = snakemake.params, snakemake.output
+
+claims = load_json(snakemake.input.claims)
+cards = [Card(page=page, title=PAGES[page].title, html=spec["html"], figure=spec["figure"],
+              claim=PAGES[page].paper.get("claim", ""), claims=[c for c in claims if c["page"] == page])
+         for page, spec in params.pages.items()]
+verdicts = Counter(c["verdict"] for c in claims)
+for card in cards:
+    if card.page == "paper":  # the page of every claim: its counts
+        card.summary = f"{len(claims)} claims: " + ", ".join(f"{verdicts[v]} {v}" for v in VERDICTS)
+certs = [certificate_summary(name, load_json(spec["path"]), spec["dataset"])
+         for name, spec in params.certificates.items()]
+
+accuracy = {}
+for fig, path in params.tables.items():
+    table = pd.read_csv(path)
+    if {"train_acc", "test_acc"} <= set(table):
+        L = last_epochs(table)
+        accuracy[fig] = {m: {"train_acc": float(r.train_acc), "test_acc": float(r.test_acc)} for m, r in L.iterrows()}
+
+git = git_state()
+run = {"commit": git.get("commit"), "dirty": git.get("dirty"), "packages": package_versions()}
+write_index(out.html, title=params.title, cards=cards, certificates=certs, config_files=params.config_files,
+            sources=[load_json(p) for p in snakemake.input.data_meta], provenance=run)
+write_certificates_page(out.certificates, certs)
+save_json(out.metrics, run_metrics(certs, accuracy))
+for key, page, made in (("page_provenance", "index", [out.html, out.metrics]),
+                        ("certificates_provenance", "certificates", [out.certificates])):
+    save_json(out[key], provenance(page, params.provenance_config, list(snakemake.input), time.perf_counter() - t0,
+                                   snakemake.rule, outputs=made))
+log.info("index %s, %d cards, %d certificates", out.html, len(cards), len(certs))
