@@ -66,9 +66,10 @@ def test_index_is_self_contained_and_links_pages_relative_to_itself(tmp_path):
                                                  "rel_gap": 0.0, "time_s": 0.1}, "digits")
     report.write_index(out, title="T", cards=cards, certificates=[cert], config_files=["config/test.yaml"],
                        sources=[{"name": "cifar10", "source": "cifar10", "official_bytes": False, "note": "JPEG"}],
-                       provenance={"commit": "abc123", "dirty": True, "packages": {"torch": "2.13.0"}})
+                       provenance={"commit": "abc123", "dirty": True, "packages": {"torch": "2.13.0"}},
+                       certificates_html=out.parent / "certificates.html")
     text = out.read_text()
-    assert 'href="fig3.html"' in text and "Fig. 3 &lt;SGD&gt;" in text
+    assert 'href="fig3.html"' in text and "Fig. 3 &lt;SGD&gt;" in text and 'href="certificates.html"' in text
     assert "data:image/png;base64," in text and "fig3.png" not in text  # the thumbnail is embedded
     assert "official_bytes: false" in text and "config/test.yaml" in text
     assert "abc123" in text and "dirty" in text and "torch 2.13.0" in text

@@ -209,11 +209,12 @@ body {font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 
 
 
 def write_index(out_html, *, title: str, cards: list[Card], certificates: list[dict], config_files: list[str],
-                sources: list[dict], provenance: dict) -> None:
+                sources: list[dict], provenance: dict, certificates_html=None) -> None:
     """Write the index: ``sources`` = the prepared data sets' records (data/processed/<dataset>.json);
-    ``provenance`` = {"commit", "dirty", "packages": {name: version}}. Self-contained: thumbnails embedded,
-    links relative, no script."""
+    ``provenance`` = {"commit", "dirty", "packages": {name: version}}; ``certificates_html``: the table's own
+    page, linked. Self-contained: thumbnails embedded, links relative, no script."""
     out_html = Path(out_html)
+    alone = f' (<a href="{_rel(certificates_html, out_html)}">the table alone</a>)' if certificates_html else ""
     esc = lambda v: html.escape(str(v))  # noqa: E731
     data_rows = []
     for m in sources:
@@ -242,7 +243,7 @@ one figure or table of the paper, with the paper's claim and our verdict; each p
 </div>
 <h2>Certificates</h2>
 <p class="bnc"><small>Lower bound: the dual value of a feasible dual point. A complete pattern set certifies the global
-optimum of the non-convex problem; a sampled one certifies the program over those patterns only.</small></p>
+optimum of the non-convex problem; a sampled one certifies the program over those patterns only{alone}.</small></p>
 {certificates_table(certificates)}
 <h2>Provenance of this run</h2>
 <table class="kv"><tr><td>commit</td><td><code>{esc(commit)}</code>{dirty}</td></tr>

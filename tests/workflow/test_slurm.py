@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 # one job of each kind (each costs an sbatch round trip and a Snakemake start in the job): data, spectral, the
 # closed form and Fig. 4 (the GPU job), one convex program, one report page, training (Fig. 1's two models), Thm 5.1
 SLURM_TARGETS = ["stage_data", "stage_spectral", "stage_closed_form", "results/convex/digits/thm2.2-certificate.json",
-                 "results/report/study.html", "results/train/digits/figures/fig1.csv", "results/train/digits/thm51.json"]
+                 "results/report/study.html", "results/train/digits/figures/fig1.csv",
+                 "results/train/digits/thm51.json"]
 TIME_KEYS = {"time_s", "certificate_time_s", "relaxation_time_s", "wall_time_s", "mean_wall_time_s"}
 
 

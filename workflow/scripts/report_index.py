@@ -38,7 +38,8 @@ for fig, path in params.tables.items():
 git = git_state()
 run = {"commit": git.get("commit"), "dirty": git.get("dirty"), "packages": package_versions()}
 write_index(out.html, title=params.title, cards=cards, certificates=certs, config_files=params.config_files,
-            sources=[load_json(p) for p in snakemake.input.data_meta], provenance=run)
+            sources=[load_json(p) for p in snakemake.input.data_meta], provenance=run,
+            certificates_html=out.certificates)
 write_certificates_page(out.certificates, certs)
 save_json(out.metrics, run_metrics(certs, accuracy))
 for key, page, made in (("page_provenance", "index", [out.html, out.metrics]),
