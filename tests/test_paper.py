@@ -57,9 +57,9 @@ def test_fig2_yes_when_the_whitened_model_overfits_more():
     assert paper.fig2_row(acc(sgd=(1.0, 0.9)), "") is None  # nothing to compare
 
 
-def cosine_table(bn_top, bn_bottom):
+def cosine_table(bn_top, bn_bottom, whitened=(0.5, 0.5)):
     rows = []
-    for model, (top, bottom) in {"sgd": (bn_top, bn_bottom), "whitened": (0.5, 0.5)}.items():
+    for model, (top, bottom) in {"sgd": (bn_top, bn_bottom), "whitened": whitened}.items():
         for epoch in (0, 1):
             for i in range(1, 21):
                 cos = 1.0 if epoch == 0 else (top if i <= 2 else bottom if i > 18 else 0.7)
@@ -67,26 +67,36 @@ def cosine_table(bn_top, bn_bottom):
     return pd.DataFrame(rows)
 
 
-def test_fig1_yes_when_bn_moves_its_high_sigma_directions_more():
-    assert paper.fig1_row(cosine_table(0.2, 0.9), "")["agree?"].startswith("yes")
+def test_fig1_needs_both_halves_bn_moves_high_sigma_more_and_whitened_moves_all_alike():
+    assert paper.fig1_row(cosine_table(0.2, 0.9), "")["agree?"].startswith("yes")  # whitened: 0.5 / 0.5
     assert paper.fig1_row(cosine_table(0.9, 0.2), "")["agree?"].startswith("no")
+    uneven = cosine_table(0.2, 0.9, whitened=(0.3, 0.8))  # the whitened model moved unevenly too
+    assert paper.fig1_row(uneven, "")["agree?"].startswith("no: BN moved high-σ directions more; whitened")
     deciles = paper.cosine_deciles(cosine_table(0.2, 0.9))
     assert deciles.loc["sgd"].tolist() == [20, 0.2, 0.9]  # 20 directions: the top and the bottom two
 
 
-def test_fig3_yes_when_convex_truncated_is_within_a_point_of_sgd():
+def test_fig3_needs_convex_truncated_within_a_point_of_sgd_and_convex_to_overfit():
     yes = paper.fig3_row(acc(sgd=(1, 0.80), convex=(1, 0.70), convex_truncated=(1, 0.795)), "")["agree?"]
-    assert yes == "yes: Convex-Truncated − SGD = -0.5 points; Convex − Convex-Truncated = -9.5 points"
+    assert yes.startswith("yes: Convex-Truncated − SGD = -0.5 points; Convex − Convex-Truncated = -9.5 points")
+    assert "Convex overfits more" in yes
+    no_overfit = paper.fig3_row(acc(sgd=(1, 0.80), convex=(0.8, 0.79), convex_truncated=(1, 0.795)), "")
+    assert no_overfit["agree?"].startswith("no:") and "does not overfit more" in no_overfit["agree?"]
     assert paper.fig3_row(acc(sgd=(1, 0.80), convex_truncated=(1, 0.70)), "")["agree?"].startswith("no")
     assert paper.fig3_row(acc(sgd=(1, 0.80)), "")["agree?"] == "n/a"
 
 
-def test_fig6_agrees_when_the_best_k_is_one_of_the_papers():
-    yes = paper.fig6_row(acc(**{"sgd": (1, 0.5), "convex_truncated-k10": (1, 0.6),
+def test_fig6_checks_best_k_underfitting_small_k_and_overfitting_large_k():
+    two = paper.fig6_row(acc(**{"sgd": (1, 0.5), "convex_truncated-k10": (1, 0.6),
                                 "convex_truncated-k100": (1, 0.9)}), "")
-    assert yes["agree?"] == "best k = 100: agrees" and "SGD 50.0%" in yes["we measure"]
+    assert two["agree?"] == "yes: best k = 100 (paper: 100, 200)" and "SGD 50.0%" in two["we measure"]
     no = paper.fig6_row(acc(**{"convex_truncated-k10": (1, 0.9), "convex_truncated-k100": (1, 0.6)}), "")
-    assert no["agree?"] == "best k = 10: diverges"
+    assert no["agree?"].startswith("no: best k = 10")
+    grid = {"convex_truncated-k10": (0.70, 0.65), "convex_truncated-k100": (0.95, 0.90),
+            "convex_truncated-k856": (1.0, 0.80)}
+    assert paper.fig6_row(acc(**grid), "")["verdict"] == "agrees"
+    grid["convex_truncated-k10"] = (0.99, 0.70)  # k = 10 no longer underfits
+    assert "k = 10 has not the lowest train accuracy" in paper.fig6_row(acc(**grid), "")["agree?"]
     assert paper.fig6_row(acc(sgd=(1, 0.5)), "")["agree?"] == "n/a"
 
 

@@ -109,27 +109,47 @@ def fig2_row(L: pd.DataFrame, scale: str) -> dict | None:
 
 
 def fig1_row(T: pd.DataFrame, scale: str) -> dict:
-    """``T``: Fig. 1's table (model, epoch, direction, cosine). Yes when BN moved its high-σ directions more."""
+    """``T``: Fig. 1's table (model, epoch, direction, cosine). Both halves of the claim: BN moved its high-σ
+    directions more (mean cosine of the top 10% of σ below the bottom 10%'s), and the whitened model moved all
+    directions about equally (its top-vs-bottom difference under half of BN's)."""
     D = cosine_deciles(T)
     parts = [f"{model_label(m)}: mean cos top-10% σ {r.top:.3f}, bottom-10% σ {r.bottom:.3f}" for m, r in D.iterrows()]
     bn = [m for m in D.index if not m.startswith("whitened")]
+    whitened = [m for m in D.index if m.startswith("whitened")]
     verdict = "n/a"
     if bn:
-        top, bottom = D.loc[bn[0], "top"], D.loc[bn[0], "bottom"]
-        verdict = "yes: BN moved high-σ directions more" if top < bottom else "no: BN moved low-σ directions more"
+        bn_spread = D.loc[bn[0], "bottom"] - D.loc[bn[0], "top"]
+        halves = [(bn_spread > 0, "BN moved high-σ directions more" if bn_spread > 0 else
+                   "BN moved low-σ directions more")]
+        if whitened:
+            w_spread = abs(D.loc[whitened[0], "bottom"] - D.loc[whitened[0], "top"])
+            even = w_spread < abs(bn_spread) / 2
+            halves.append((even, f"whitened top−bottom difference {w_spread:.3f} "
+                                 f"{'<' if even else '≥'} half of BN's {abs(bn_spread):.3f}"))
+        verdict = ("yes: " if all(ok for ok, _ in halves) else "no: ") + "; ".join(text for _, text in halves)
+        if not whitened:
+            verdict += " (whitened half not run)"
     return row("Fig. 1", reported("fig2")["dataset"], scale, reported("fig1")["claim"], "; ".join(parts), verdict,
                page="fig1")
 
 
 def fig3_row(L: pd.DataFrame, scale: str) -> dict:
-    """Yes when Convex-Truncated's test accuracy is at most 1 point below SGD's."""
+    """Both halves of the claim: Convex-Truncated's test accuracy is at most 1 point below SGD's, and Convex
+    (untruncated) overfits: its train−test gap exceeds Convex-Truncated's (checked where Convex was run)."""
     acc = {m: 100 * L.loc[m, "test_acc"] for m in L.index}
+    gap = {m: 100 * (L.loc[m, "train_acc"] - L.loc[m, "test_acc"]) for m in L.index}
     verdict = "n/a"
     if {"sgd", "convex_truncated"} <= set(acc):
         d = acc["convex_truncated"] - acc["sgd"]
-        verdict = ("yes" if d >= -1.0 else "no") + f": Convex-Truncated − SGD = {d:+.1f} points"
+        ok = d >= -1.0
+        text = f"Convex-Truncated − SGD = {d:+.1f} points"
         if "convex" in acc:
-            verdict += f"; Convex − Convex-Truncated = {acc['convex'] - acc['convex_truncated']:+.1f} points"
+            text += f"; Convex − Convex-Truncated = {acc['convex'] - acc['convex_truncated']:+.1f} points"
+            overfits = gap["convex"] > gap["convex_truncated"]
+            ok = ok and overfits
+            text += (f"; train−test gap Convex {gap['convex']:.1f} vs Convex-Truncated {gap['convex_truncated']:.1f}"
+                     f" points ({'Convex overfits more' if overfits else 'Convex does not overfit more'})")
+        verdict = ("yes: " if ok else "no: ") + text
     P = reported("fig3")
     return row("Fig. 3", f"{P['dataset']}; {P['setting']}", scale, P["claim"],
                "final test accuracy: " + ", ".join(f"{model_label(m)} {a:.1f}%" for m, a in acc.items()), verdict,
@@ -137,17 +157,33 @@ def fig3_row(L: pd.DataFrame, scale: str) -> dict:
 
 
 def fig6_row(L: pd.DataFrame, scale: str) -> dict:
-    """Agrees when the k of the best test accuracy is one of the paper's best."""
-    ks = {int(m.split("-k")[1]): 100 * L.loc[m, "test_acc"] for m in L.index if "-k" in m}
+    """Every part of the claim that our k grid can test: the k of the best test accuracy is one of the paper's
+    best; with three or more k, the smallest k underfits (lowest train accuracy) and the largest overfits
+    (largest train−test gap)."""
+    ks = {int(m.split("-k")[1]): m for m in L.index if "-k" in m}
+    test = {k: 100 * L.loc[m, "test_acc"] for k, m in ks.items()}
     base = [m for m in L.index if "-k" not in m]
-    ours = ", ".join(f"k={k}: {a:.1f}%" for k, a in sorted(ks.items()))
+    ours = ", ".join(f"k={k}: {a:.1f}%" for k, a in sorted(test.items()))
     if base:
         ours += f"; {model_label(base[0])} {100 * L.loc[base[0], 'test_acc']:.1f}%"
     P = reported("fig6")
-    best = max(ks, key=ks.get) if ks else None
+    verdict = "n/a"
+    if ks:
+        best = max(test, key=test.get)
+        parts = [(best in P["best_k"], f"best k = {best} (paper: {', '.join(map(str, P['best_k']))})")]
+        if len(ks) >= 3:
+            train = {k: 100 * L.loc[m, "train_acc"] for k, m in ks.items()}
+            gap = {k: train[k] - test[k] for k in ks}
+            lo, hi = min(ks), max(ks)
+            parts.append((min(train, key=train.get) == lo,
+                          f"k = {lo} {'has' if min(train, key=train.get) == lo else 'has not'} the lowest train "
+                          f"accuracy ({train[lo]:.1f}%: underfits)"))
+            parts.append((max(gap, key=gap.get) == hi,
+                          f"k = {hi} {'has' if max(gap, key=gap.get) == hi else 'has not'} the largest train−test "
+                          f"gap ({gap[hi]:.1f} points: overfits)"))
+        verdict = ("yes: " if all(ok for ok, _ in parts) else "no: ") + "; ".join(t for _, t in parts)
     return row("Fig. 6", f"{P['dataset']}; {P['setting']}", scale, P["claim"], "final test accuracy: " + ours,
-               f"best k = {best}: " + ("agrees" if best in P["best_k"] else "diverges") if ks else "n/a",
-               page="fig6")
+               verdict, page="fig6")
 
 
 def table1_row(L: pd.DataFrame | None, scale: str) -> dict:
