@@ -304,6 +304,11 @@ def _check_names(config: dict) -> list[Problem]:
     out += [(key, f"{name!r} is not listed in datasets {datasets}") for key, name in named if name not in datasets]
     out += [(("train", "datasets", name), f"{name!r} is not a data set: data defines {sorted(data)}")
             for name in train.get("datasets", {}) if name not in data]
+    models = train.get("models", {})
+    out += [(("train", "datasets", name, "models", model), f"{model!r} is not a model of train.models "
+             f"({sorted(models)})")
+            for name, settings in train.get("datasets", {}).items()
+            for model in (settings.get("models") or {}) if model not in models]
     return out
 
 
@@ -402,15 +407,20 @@ def _check_sources(config: dict) -> list[Problem]:
 
 
 def _origin(field: str, model: str, dataset: str, train: dict, where: Key, sweep_key: str | None) -> Key:
-    """Where a model's setting comes from: its sweep point, train.models, train.datasets or train.defaults."""
+    """Where a model's setting comes from, highest level first (the precedence of
+    :func:`bnconvex.experiments.specs.resolve_spec`): its sweep point, train.datasets.<dataset>.models.<model>,
+    train.models, train.datasets.<dataset> or train.defaults."""
     from bnconvex.experiments.specs import parse_model_name
 
     base = parse_model_name(model, train["models"])[0]
+    on_dataset = train.get("datasets", {}).get(dataset, {})
     if sweep_key == field:
         return where
+    if field in (on_dataset.get("models") or {}).get(base, {}):
+        return ("train", "datasets", dataset, "models", base, field)
     if field in train["models"][base]:
         return ("train", "models", base, field)
-    if field in train.get("datasets", {}).get(dataset, {}):
+    if field in on_dataset:
         return ("train", "datasets", dataset, field)
     return ("train", "defaults", field)
 
