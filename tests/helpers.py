@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 BIN = Path(sys.executable).parent
 # what a workflow run needs from the repository (data/ and results/ are made by the run)
-PROJECT_FILES = ["Snakefile", "workflow", "config", "notebooks", "src", "profiles", "dvc.yaml", ".dvcignore"]
+PROJECT_FILES = ["Snakefile", "workflow", "config", "notebooks", "src", "profiles", "dvc.yaml", ".dvcignore",
+                 "params.yaml"]
 
 
 def one_hot_instance(rng, class_sizes, d):
@@ -35,7 +36,8 @@ def copy_project(dest: Path) -> Path:
     for name in PROJECT_FILES:
         src = ROOT / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+            # symlinks kept: config/config.yaml links to params.yaml (the default config, DVC's params file)
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
         else:
             shutil.copy2(src, dest / name)
     return dest

@@ -76,3 +76,20 @@ def test_index_is_self_contained_and_links_pages_relative_to_itself(tmp_path):
     assert 'class="verdict agrees"' in text and "Convex-Truncated matches SGD" in text
     assert "<script" not in text and "http" not in text.replace("http-equiv", "")
     assert str(tmp_path) not in text
+
+
+def test_plot_data_is_one_csv_per_curve_and_replaces_the_old_directory(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "plots"
+    (out / "train").mkdir(parents=True)
+    (out / "train" / "digits-gone.csv").write_text("stale")
+    curves = {"digits-sgd": pd.DataFrame({"epoch": [0, 1], "train_acc": [0.1, 0.9], "test_acc": [0.1, 0.8],
+                                          "lr": [0.1, 0.1]})}
+    fig4 = pd.DataFrame({"step": [0, 1, 0, 1], "time_s": [0, 1, 0, 1], "objective": [3.0, 2.0, 4.0, 2.5],
+                         "trial": [0, 0, 1, 1]})
+    report.write_plot_data(out, curves, fig4)
+    assert sorted(p.name for p in (out / "train").iterdir()) == ["digits-sgd.csv"]
+    assert pd.read_csv(out / "train" / "digits-sgd.csv").columns.tolist() == ["epoch", "train_acc", "test_acc"]
+    assert pd.read_csv(out / "fig4" / "trial2.csv")["objective"].tolist() == [4.0, 2.5]
+    assert [p.name for p in tmp_path.iterdir()] == ["plots"]  # no temporary left beside it

@@ -261,3 +261,31 @@ def write_certificates_page(out_html, certificates: list[dict]) -> None:
             "</body></html>\n")
     with atomic_path(out_html) as tmp:
         tmp.write_text(body, encoding="utf-8")
+
+
+def write_plot_data(out_dir, curves: dict, fig4_curves=None) -> None:
+    """The curves ``dvc plots show`` draws (dvc.yaml ``plots``), one CSV per line: ``train/<name>.csv`` (epoch
+    and the metrics of each model's ``metrics.csv``, ``curves`` = {"<dataset>-<model>": its table}) and
+    ``fig4/trial<k>.csv`` (step, time_s, objective). Built beside ``out_dir`` and renamed onto it, so a killed
+    job leaves the old directory or none."""
+    import shutil
+    import tempfile
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        (tmp / "train").mkdir()
+        (tmp / "fig4").mkdir()
+        for name, table in curves.items():
+            cols = [c for c in ("epoch", "time_s", "train_loss", "train_acc", "test_acc") if c in table]
+            table[cols].to_csv(tmp / "train" / f"{name}.csv", index=False)
+        if fig4_curves is not None:
+            for trial, g in fig4_curves.groupby("trial"):
+                g[["step", "time_s", "objective"]].to_csv(tmp / "fig4" / f"trial{int(trial) + 1}.csv", index=False)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

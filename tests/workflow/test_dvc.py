@@ -3,12 +3,13 @@ restores every artifact; nothing reruns when nothing changed; a config change re
 depend on it. One DVC study for all of it: each full `dvc repro` costs minutes."""
 
 import hashlib
+import json
 import re
 import shutil
 
 import pytest
 import yaml
-from helpers import copy_project, kill_when, run
+from helpers import ROOT, copy_project, kill_when, run
 
 pytestmark = pytest.mark.slow
 
@@ -87,6 +88,36 @@ def test_dvc_study_killed_in_training_resumes_round_trips_and_reruns_only_what_c
     second = run(["dvc", "repro"], cwd=work)
     assert "Running stage" not in second.stdout
     assert "up to date" in second.stdout
+
+    # metrics and plots (dvc.yaml's top-level metrics: and plots:, written by the report's index)
+    shown = run(["dvc", "metrics", "show"], cwd=work).stdout
+    assert "certificates.thm2.4.rel_gap" in shown and "accuracy.fig1" not in shown  # Fig. 1: cosines only
+    plots = json.loads(run(["dvc", "plots", "show", "--json"], cwd=work).stdout)["data"]
+    assert "results/report/plots/train/digits-sgd.csv" in plots and "results/report/plots/fig4/trial1.csv" in plots
+
+    # stage deps generated from the imports: a change to a module reaches exactly the stages that import it
+    for module, stale in (("closed_form.py", {"closed_form"}), ("experiments/convex_jobs.py", {"convex"}),
+                          ("paper.py", {"report"}), ("experiments/training.py", {"train"})):
+        path = work / "src/bnconvex" / module
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# changed\n")
+        status = run(["dvc", "status", "--json"], cwd=work).stdout
+        path.write_bytes(original)
+        assert set(json.loads(status)) == stale, (module, status)
+
+    # an experiment from the config file: -S edits params.yaml, which config/config.yaml links to
+    shutil.copy(ROOT / ".gitignore", work / ".gitignore")  # the project's: artifacts are DVC's, never git's
+    run(["git", "add", "-A"], cwd=work)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], cwd=work)
+    exp = run(["dvc", "exp", "run", "-S", "closed_form.beta=2"], cwd=work)
+    assert "Running stage 'closed_form'" in exp.stdout and "Running stage 'train'" not in exp.stdout
+    assert yaml.safe_load((work / "config/config.yaml").read_text())["closed_form"]["beta"] == 2
+    [baseline] = [r for r in json.loads(run(["dvc", "exp", "show", "--json"], cwd=work).stdout) if r["name"]]
+    [experiment] = [e["revs"][0] for e in baseline["experiments"]]
+    primal = lambda r: r["data"]["metrics"]["results/report/metrics.json"]["data"]["certificates"]["thm2.4"]["primal"]  # noqa: E731
+    assert experiment["data"]["params"]["params.yaml"]["data"]["closed_form"]["beta"] == 2
+    assert baseline["data"]["params"]["params.yaml"]["data"]["closed_form"]["beta"] == cfg["closed_form"]["beta"]
+    assert primal(experiment) != primal(baseline)
     # change a closed-form value: only closed_form and report are stale
     cfg["closed_form"]["beta"] = 0.75
     write(work, cfg)

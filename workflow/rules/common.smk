@@ -110,6 +110,7 @@ def figure_path(figure, ext="png"):
 
 CLAIMS = "results/report/claims.json"  # the paper-vs-ours table (records), written by the paper page
 METRICS = "results/report/metrics.json"  # the numbers DVC tracks (dvc.yaml metrics), written by the index
+PLOTS = "results/report/plots"  # the curves of `dvc plots show` (dvc.yaml plots), written by the index
 
 
 def certificates():
@@ -238,6 +239,12 @@ def train_model_outputs():
     return list(dict.fromkeys(out))
 
 
+def train_curves():
+    """{"<dataset>-<model>": metrics.csv} of every model of every training figure of the config."""
+    return {f"{ds}-{model}": f"results/train/{ds}/{model}/metrics.csv" for fig, ds in train_figures().items()
+            for model in TRAIN["figures"][fig]["models"]}
+
+
 def train_stage_outputs():
     """Checkpoints aside: they are not outputs."""
     return train_model_outputs() + train_outputs()
@@ -259,5 +266,5 @@ def report_outputs():
     provenance record)."""
     return (expand("results/report/{page}.{ext}", page=list(report_pages()), ext=["ipynb", "html", "json"])
             + [page_path("index"), page_path("index", "json"), page_path("certificates"),
-               page_path("certificates", "json"), CLAIMS, METRICS]
+               page_path("certificates", "json"), CLAIMS, METRICS, PLOTS]
             + expand("results/figures/{fig}.{ext}", fig=report_figures(), ext=["png", "pdf", "json"]))

@@ -131,18 +131,21 @@ use rule report_fig4 as report_paper with:
 
 rule report_index:
     # one self-contained page: the config and data sources, a card per page (thumbnail, claim, verdict), the
-    # certificates table, the run's provenance; and the numbers DVC tracks (metrics.json)
+    # certificates table, the run's provenance; and what DVC tracks (metrics.json, the curves of plots/)
     input:
         **{f"page_{page}": html for page, html in report_pages().items()},
         claims=CLAIMS,
         figures=[figure_path(fig) for fig in report_figures()],
         certificates=list(certificates().values()),
         tables=train_figure_tables(*train_figures()),
+        fig4_curves=fig4_path("curves.csv"),
+        curves=list(train_curves().values()),
         data_meta=expand("data/processed/{dataset}.json", dataset=DATASETS),
     output:
         html=page_path("index"),
         page_provenance=page_path("index", "json"),
         metrics=METRICS,
+        plots=directory(PLOTS),
         certificates=report(page_path("certificates"), caption="../report/caption.rst", category="Certificates"),
         certificates_provenance=page_path("certificates", "json"),
     params:
@@ -153,6 +156,7 @@ rule report_index:
         certificates={name: {"path": path, "dataset": CF["dataset"] if name == "thm2.4" else CVX["dataset"]}
                       for name, path in certificates().items()},
         tables={fig: path for fig in train_figures() for path in train_figure_tables(fig)},
+        curves=train_curves(),
         report_caption=caption("certificates"),
         provenance_config={"report": config["report"], "pages": list(report_pages())},
     log:

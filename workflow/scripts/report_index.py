@@ -1,5 +1,5 @@
 """Report stage: the index page (bnconvex.report.write_index), the certificates table on its own (Snakemake's
-report shows it), and the numbers DVC tracks (metrics.json)."""
+report shows it), and what DVC tracks: metrics.json and the curves of plots/ (dvc.yaml)."""
 
 import time
 from collections import Counter
@@ -10,7 +10,14 @@ from bnconvex.io import load_json, save_json
 from bnconvex.pages import PAGES
 from bnconvex.paper import VERDICTS, last_epochs
 from bnconvex.provenance import git_state, package_versions, provenance
-from bnconvex.report import Card, certificate_summary, run_metrics, write_certificates_page, write_index
+from bnconvex.report import (
+    Card,
+    certificate_summary,
+    run_metrics,
+    write_certificates_page,
+    write_index,
+    write_plot_data,
+)
 from bnconvex.workflow import setup_log
 
 log = setup_log(snakemake.log[0])
@@ -34,6 +41,8 @@ for fig, path in params.tables.items():
     if {"train_acc", "test_acc"} <= set(table):
         L = last_epochs(table)
         accuracy[fig] = {m: {"train_acc": float(r.train_acc), "test_acc": float(r.test_acc)} for m, r in L.iterrows()}
+write_plot_data(out.plots, {name: pd.read_csv(path) for name, path in params.curves.items()},
+                pd.read_csv(snakemake.input.fig4_curves))
 
 git = git_state()
 run = {"commit": git.get("commit"), "dirty": git.get("dirty"), "packages": package_versions()}
