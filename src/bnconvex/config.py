@@ -78,10 +78,11 @@ class ConfigError(ValueError):
 # ---- strict YAML ----
 
 def _display(path) -> str:
-    """A path as given, relative to the working directory where it lies below it."""
+    """A path as given, relative to the working directory where it lies below it; links are not followed, so
+    config/config.yaml (a link to params.yaml) keeps its name."""
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(os.getcwd()))))
     except ValueError:
         return str(path)
 

@@ -279,10 +279,11 @@ def write_plot_data(out_dir, curves: dict, fig4_curves=None) -> None:
         (tmp / "fig4").mkdir()
         for name, table in curves.items():
             cols = [c for c in ("epoch", "time_s", "train_loss", "train_acc", "test_acc") if c in table]
-            table[cols].to_csv(tmp / "train" / f"{name}.csv", index=False)
+            table[cols].to_csv(tmp / "train" / f"{name}.csv", index=False, float_format="%.10g")
         if fig4_curves is not None:
             for trial, g in fig4_curves.groupby("trial"):
-                g[["step", "time_s", "objective"]].to_csv(tmp / "fig4" / f"trial{int(trial) + 1}.csv", index=False)
+                g[["step", "time_s", "objective"]].to_csv(tmp / "fig4" / f"trial{int(trial) + 1}.csv", index=False,
+                                                          float_format="%.10g")  # the metrics' format: enough to plot
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
