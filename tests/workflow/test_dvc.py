@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from helpers import ROOT, copy_project, kill_when, run
@@ -15,9 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 def small_study(work):
-    """config/config.yaml := the test config with one training figure (each DVC run runs every stage)."""
+    """config/config.yaml := the test config with Figs. 1 and 2 (each DVC run runs every stage): the same two
+    models, Fig. 2 for their accuracies (Fig. 1 plots cosines)."""
     cfg = yaml.safe_load((work / "config/test.yaml").read_text())
-    cfg["train"]["figures"] = {"fig1": cfg["train"]["figures"]["fig1"]}
+    fig1 = cfg["train"]["figures"]["fig1"]
+    cfg["train"]["figures"] = {"fig1": fig1, "fig2": dict(fig1)}
     (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
     return cfg
 
@@ -90,14 +93,35 @@ def test_dvc_study_killed_in_training_resumes_round_trips_and_reruns_only_what_c
     assert "up to date" in second.stdout
 
     # metrics and plots (dvc.yaml's top-level metrics: and plots:, written by the report's index)
-    shown = run(["dvc", "metrics", "show"], cwd=work).stdout
-    assert "certificates.thm2.4.rel_gap" in shown and "accuracy.fig1" not in shown  # Fig. 1: cosines only
-    plots = json.loads(run(["dvc", "plots", "show", "--json"], cwd=work).stdout)["data"]
-    assert "results/report/plots/train/digits-sgd.csv" in plots and "results/report/plots/fig4/trial1.csv" in plots
+    header, values = run(["dvc", "metrics", "show"], cwd=work).stdout.splitlines()[:2]
+    shown = dict(zip(header.split(), values.split(), strict=True))
+    written = json.loads((work / "results/report/metrics.json").read_text())
+    for keys in (("certificates", "thm2.4", "rel_gap"), ("certificates", "thm2.2", "rel_gap"),
+                 ("accuracy", "fig2", "sgd", "test_acc"), ("accuracy", "fig2", "whitened", "train_acc")):
+        node = written
+        for key in keys:
+            node = node[key]
+        assert float(shown[".".join(keys)]) == pytest.approx(node, abs=1e-5), keys  # shown to 5 decimals
+    assert shown["Path"] == "results/report/metrics.json"
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], cwd=work)
+    html = (tmp_path / "plots/index.html").read_text()
+    specs = {div: json.loads(spec) for div, spec in re.findall(
+        r'<div id = "([^"]+)">\s*<script type = "text/javascript">\s*var spec = (.*?);\n\s*vegaEmbed', html, re.S)}
+    trials = sorted(int(t) for t in pd.read_csv(work / "results/closed_form/digits/fig4/curves.csv")["trial"].unique())
+    assert set(specs) == {"results_report_plots_train_digits-sgd_csv", "results_report_plots_train_digits-whitened_csv",
+                          *(f"results_report_plots_fig4_trial{t + 1}_csv" for t in trials)}
+    sgd = specs["results_report_plots_train_digits-sgd_csv"]
+    assert [float(r["test_acc"]) for r in sgd["data"]["values"]] == pytest.approx(
+        pd.read_csv(train / "sgd/metrics.csv")["test_acc"].tolist(), rel=1e-8)
+    assert len(specs[f"results_report_plots_fig4_trial{trials[0] + 1}_csv"]["data"]["values"]) > 1
 
     # stage deps generated from the imports: a change to a module reaches exactly the stages that import it
+    # (a parse-time module every stage; stages' own dependencies are compared, downstream ones are not stale yet)
+    everywhere = {"data", "spectral", "closed_form", "convex", "train", "report"}
     for module, stale in (("closed_form.py", {"closed_form"}), ("experiments/convex_jobs.py", {"convex"}),
-                          ("paper.py", {"report"}), ("experiments/training.py", {"train"})):
+                          ("paper.py", {"report"}), ("experiments/training.py", {"train"}),
+                          ("linalg.py", {"spectral", "closed_form", "convex", "train"}),
+                          ("data/prepare.py", everywhere)):
         path = work / "src/bnconvex" / module
         original = path.read_bytes()
         path.write_bytes(original + b"\n# changed\n")
@@ -109,9 +133,16 @@ def test_dvc_study_killed_in_training_resumes_round_trips_and_reruns_only_what_c
     shutil.copy(ROOT / ".gitignore", work / ".gitignore")  # the project's: artifacts are DVC's, never git's
     run(["git", "add", "-A"], cwd=work)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], cwd=work)
+    head = run(["git", "rev-parse", "HEAD"], cwd=work).stdout
     exp = run(["dvc", "exp", "run", "-S", "closed_form.beta=2"], cwd=work)
     assert "Running stage 'closed_form'" in exp.stdout and "Running stage 'train'" not in exp.stdout
     assert yaml.safe_load((work / "config/config.yaml").read_text())["closed_form"]["beta"] == 2
+    # as DVC documents for a workspace run: the experiment's results stay in the workspace, HEAD as it was
+    # (the experiment is a ref of its own), and the config is still one file under two names
+    assert run(["git", "rev-parse", "HEAD"], cwd=work).stdout == head
+    changed = {line[3:] for line in run(["git", "status", "--porcelain"], cwd=work).stdout.splitlines()}
+    assert changed == {"params.yaml", "dvc.lock"}, changed
+    assert (work / "config/config.yaml").is_symlink()
     [baseline] = [r for r in json.loads(run(["dvc", "exp", "show", "--json"], cwd=work).stdout) if r["name"]]
     [experiment] = [e["revs"][0] for e in baseline["experiments"]]
     primal = lambda r: r["data"]["metrics"]["results/report/metrics.json"]["data"]["certificates"]["thm2.4"]["primal"]  # noqa: E731
