@@ -3,6 +3,7 @@ results that do not."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import ROOT
@@ -10,9 +11,13 @@ from helpers import ROOT
 from bnconvex import pages, paper
 
 
-def acc(**models):
-    """A last_epochs()-like table: model -> (train accuracy, test accuracy)."""
-    return pd.DataFrame({m: {"train_acc": tr, "test_acc": te} for m, (tr, te) in models.items()}).T
+def acc(seeds=3, spread=0.001, **models):
+    """A per_seed()-like frame (index model, seed): model -> (train accuracy, test accuracy), the seeds that
+    value plus deviations evenly spaced in [−spread, spread] (so the mean over seeds is the value)."""
+    offsets = np.linspace(-spread, spread, seeds) if seeds > 1 else [0.0]
+    rows = [{"model": m, "seed": j, "train_acc": tr + o, "test_acc": te + o}
+            for m, (tr, te) in models.items() for j, o in enumerate(offsets)]
+    return pd.DataFrame(rows).set_index(["model", "seed"])
 
 
 def fig4_summary(cf_time=0.1, gd_time=30.0, gd_best=11.0, gd_test=0.7, cf_test=0.5):
@@ -50,73 +55,104 @@ def test_thm51(err, verdict):
     assert paper.thm51_row(record)["agree?"] == verdict
 
 
-def test_fig2_yes_when_the_whitened_model_overfits_more():
-    assert paper.fig2_row(acc(sgd=(1.0, 0.9), whitened=(1.0, 0.6)), "")["agree?"] == "yes"
+def test_fig2_agrees_when_the_whitened_model_overfits_more():
+    yes = paper.fig2_row(acc(sgd=(1.0, 0.9), whitened=(1.0, 0.6)), "")
+    assert yes["agree?"] == "agrees: whitened − BN gap = +30.0 ± 0.0 points" and yes["verdict"] == "agrees"
+    assert "test 60.0 ± 0.2%" in yes["we measure"] and "over 3 seeds; ± is the 95% t-interval" in yes["we measure"]
     no = paper.fig2_row(acc(sgd=(1.0, 0.6), whitened=(1.0, 0.9)), "")["agree?"]
-    assert no == "no: the whitened gap is 30.0 points smaller"
+    assert no == "diverges: whitened − BN gap = -30.0 ± 0.0 points"
     assert paper.fig2_row(acc(sgd=(1.0, 0.9)), "") is None  # nothing to compare
 
 
-def cosine_table(bn_top, bn_bottom, whitened=(0.5, 0.5)):
+def cosine_table(bn_top, bn_bottom, whitened=(0.5, 0.5), seeds=3, spread=0.01):
+    """Fig. 1's table: per seed j, the top-10% and bottom-10% directions at ``top``/``bottom`` ± j·spread."""
     rows = []
     for model, (top, bottom) in {"sgd": (bn_top, bn_bottom), "whitened": whitened}.items():
-        for epoch in (0, 1):
-            for i in range(1, 21):
-                cos = 1.0 if epoch == 0 else (top if i <= 2 else bottom if i > 18 else 0.7)
-                rows.append({"model": model, "epoch": epoch, "direction": i, "cosine": cos})
+        for seed in range(seeds):
+            o = spread * (seed - (seeds - 1) / 2)
+            for epoch in (0, 1):
+                for i in range(1, 21):
+                    cos = 1.0 if epoch == 0 else (top + o if i <= 2 else bottom - o if i > 18 else 0.7)
+                    rows.append({"model": model, "seed": seed, "epoch": epoch, "direction": i, "cosine": cos})
     return pd.DataFrame(rows)
 
 
 def test_fig1_needs_both_halves_bn_moves_high_sigma_more_and_whitened_moves_all_alike():
-    assert paper.fig1_row(cosine_table(0.2, 0.9), "")["agree?"].startswith("yes")  # whitened: 0.5 / 0.5
-    assert paper.fig1_row(cosine_table(0.9, 0.2), "")["agree?"].startswith("no")
-    uneven = cosine_table(0.2, 0.9, whitened=(0.3, 0.8))  # the whitened model moved unevenly too
-    assert paper.fig1_row(uneven, "")["agree?"].startswith("no: BN moved high-σ directions more; whitened")
-    deciles = paper.cosine_deciles(cosine_table(0.2, 0.9))
-    assert deciles.loc["sgd"].tolist() == [20, 0.2, 0.9]  # 20 directions: the top and the bottom two
+    assert paper.fig1_row(cosine_table(0.2, 0.9), "")["verdict"] == "agrees"  # whitened: 0.5 / 0.5
+    assert paper.fig1_row(cosine_table(0.9, 0.2), "")["verdict"] == "diverges"
+    uneven = paper.fig1_row(cosine_table(0.2, 0.9, whitened=(0.3, 0.8)), "")["agree?"]  # whitened moved unevenly
+    assert uneven.startswith("diverges: BN bottom − top = +0.700 ± 0.050") and "whitened's = -0.150 ±" in uneven
+    assert paper.fig1_row(cosine_table(0.2, 0.9, seeds=1), "")["agree?"].startswith("not resolved at 1 seed: ")
+    noisy = paper.fig1_row(cosine_table(0.45, 0.55, spread=0.2), "")  # BN's difference lost in the noise
+    assert noisy["verdict"] == "not resolved" and noisy["agree?"].startswith("not resolved at 3 seeds")
+    deciles = paper.cosine_deciles(cosine_table(0.2, 0.9, seeds=1))
+    assert deciles.loc["sgd"].tolist() == [20, 0.2, 0.9, 1]  # 20 directions: the top and the bottom two; 1 seed
 
 
 def test_fig3_needs_convex_truncated_within_a_point_of_sgd_and_convex_to_overfit():
     yes = paper.fig3_row(acc(sgd=(1, 0.80), convex=(1, 0.70), convex_truncated=(1, 0.795)), "")["agree?"]
-    assert yes.startswith("yes: Convex-Truncated − SGD = -0.5 points; Convex − Convex-Truncated = -9.5 points")
-    assert "Convex overfits more" in yes
+    assert yes.startswith("agrees: Convex-Truncated − SGD = -0.5 ± 0.2 points (claim: ≥ −1); "
+                          "train−test gap Convex − Convex-Truncated = +9.5 ± 0.0 points")
     no_overfit = paper.fig3_row(acc(sgd=(1, 0.80), convex=(0.8, 0.79), convex_truncated=(1, 0.795)), "")
-    assert no_overfit["agree?"].startswith("no:") and "does not overfit more" in no_overfit["agree?"]
-    assert paper.fig3_row(acc(sgd=(1, 0.80), convex_truncated=(1, 0.70)), "")["agree?"].startswith("no")
+    assert no_overfit["verdict"] == "diverges" and "Convex − Convex-Truncated = -19.5" in no_overfit["agree?"]
+    assert paper.fig3_row(acc(sgd=(1, 0.80), convex_truncated=(1, 0.70)), "")["verdict"] == "diverges"
     assert paper.fig3_row(acc(sgd=(1, 0.80)), "")["agree?"] == "n/a"
+
+
+@pytest.mark.parametrize(("spread", "seeds", "verdict"), [
+    (0.001, 3, "agrees"),        # −0.5 ± 0.2: the whole interval is above −1
+    (0.01, 3, "not resolved"),   # the same means, −0.5 ± 2.6: the interval straddles −1
+    (0.01, 30, "agrees"),        # more seeds narrow it again: −0.5 ± 0.3
+    (0.001, 1, "not resolved"),  # one seed: no interval at all
+])
+def test_fig3_verdict_flips_to_not_resolved_when_the_spread_grows(spread, seeds, verdict):
+    S = acc(seeds=seeds, spread=spread, sgd=(1, 0.80), convex_truncated=(1, 0.795))
+    r = paper.fig3_row(S, "")
+    assert r["verdict"] == verdict, r["agree?"]
+    if verdict == "not resolved":
+        assert r["agree?"].startswith(f"not resolved at {seeds} seed")
+
+
+def test_fig3_diverges_only_when_the_whole_interval_is_below_the_claim():
+    far = acc(spread=0.002, sgd=(1, 0.80), convex_truncated=(1, 0.70))
+    near = acc(spread=0.05, sgd=(1, 0.80), convex_truncated=(1, 0.78))
+    assert paper.fig3_row(far, "")["verdict"] == "diverges" and paper.fig3_row(near, "")["verdict"] == "not resolved"
 
 
 def test_fig6_checks_best_k_underfitting_small_k_and_overfitting_large_k():
     two = paper.fig6_row(acc(**{"sgd": (1, 0.5), "convex_truncated-k10": (1, 0.6),
                                 "convex_truncated-k100": (1, 0.9)}), "")
-    assert two["agree?"] == "yes: best k = 100 (paper: 100, 200)" and "SGD 50.0%" in two["we measure"]
+    assert two["agree?"] == "agrees: best k = 100 (paper: 100, 200): k=100 − k=10 test = +30.0 ± 0.2 points"
+    assert "SGD 50.0 ± 0.2%" in two["we measure"]
     no = paper.fig6_row(acc(**{"convex_truncated-k10": (1, 0.9), "convex_truncated-k100": (1, 0.6)}), "")
-    assert no["agree?"].startswith("no: best k = 10")
+    assert no["agree?"].startswith("diverges: best k = 10")
     grid = {"convex_truncated-k10": (0.70, 0.65), "convex_truncated-k100": (0.95, 0.90),
             "convex_truncated-k856": (1.0, 0.80)}
     assert paper.fig6_row(acc(**grid), "")["verdict"] == "agrees"
     grid["convex_truncated-k10"] = (0.99, 0.70)  # k = 10 no longer underfits
-    assert "k = 10 has not the lowest train accuracy" in paper.fig6_row(acc(**grid), "")["agree?"]
+    underfit = "train acc k=100 − k=10 = -4.0 ± 0.2 points (> 0: k = 10 underfits)"
+    assert underfit in paper.fig6_row(acc(**grid), "")["agree?"]
     assert paper.fig6_row(acc(sgd=(1, 0.5)), "")["agree?"] == "n/a"
 
 
-def test_table1_yes_when_the_convex_cnn_is_within_a_point_of_the_baseline():
-    assert paper.table1_row(acc(cnn=(0.9, 0.70), convex_cnn_truncated=(0.8, 0.705)), "")["agree?"].startswith("yes")
-    assert paper.table1_row(acc(cnn=(0.9, 0.70), convex_cnn_truncated=(0.8, 0.60)), "")["agree?"].startswith("no")
+def test_table1_agrees_when_the_convex_cnn_is_within_a_point_of_the_baseline():
+    assert paper.table1_row(acc(cnn=(0.9, 0.70), convex_cnn_truncated=(0.8, 0.705)), "")["verdict"] == "agrees"
+    assert paper.table1_row(acc(cnn=(0.9, 0.70), convex_cnn_truncated=(0.8, 0.60)), "")["verdict"] == "diverges"
     assert paper.table1_row(None, "")["agree?"] == "not compared"
 
 
 def test_comparison_reads_the_artifacts_and_keeps_the_pages_row_order(tmp_path):
     (tmp_path / "fig4.json").write_text(json.dumps(fig4_summary()))
     (tmp_path / "cert.json").write_text(json.dumps({"rel_gap": 1e-12}))
-    curves = pd.DataFrame([{"model": m, "epoch": e, "train_acc": 1.0, "test_acc": t}
-                           for m, t in (("sgd", 0.8), ("convex_truncated", 0.85)) for e in range(6)])
+    curves = pd.DataFrame([{"model": m, "seed": j, "epoch": e, "train_acc": 1.0, "test_acc": t + 0.01 * j}
+                           for m, t in (("sgd", 0.8), ("convex_truncated", 0.85)) for j in range(3) for e in range(6)])
     curves.to_csv(tmp_path / "fig3.csv", index=False)
     table = paper.comparison({"fig3": "digits"}, fig4=str(tmp_path / "fig4.json"), thm24=str(tmp_path / "cert.json"),
                              fig3=str(tmp_path / "fig3.csv"))
     assert list(table.index) == ["Fig. 4 time", "Fig. 4 objective", "Fig. 4 test acc", "Thm 2.4 certificate",
                                  "Fig. 3", "Table 1", "Fig. 5"]
-    assert table.loc["Fig. 3", "agree?"].startswith("yes") and table.loc["Fig. 3", "ours: data, scale"] == "digits"
+    assert table.loc["Fig. 3", "agree?"].startswith("agrees: Convex-Truncated − SGD = +5.0 ± 2.3 points (claim: ≥ −1)")
+    assert table.loc["Fig. 3", "ours: data, scale"] == "digits"
 
 
 def test_every_page_has_a_title_and_training_figures_a_heading():
@@ -151,6 +187,8 @@ def test_every_figure_in_snakemakes_report_has_its_caption_here():
     ("diverges: GD +3.0 points vs paper +12.4", "diverges"), ("best k = 400: diverges", "diverges"),
     ("n/a", "not compared"), ("not compared", "not compared"),
     ("not compared: no verdict function for this figure", "not compared"),
+    ("not resolved at 3 seeds: Convex-Truncated − SGD = -0.5 ± 4.3 points", "not resolved"),
+    ("not resolved at 1 seed: whitened − BN gap = +3.0 points", "not resolved"),
 ])
 def test_verdict_is_read_off_the_rows_text(text, verdict):
     assert paper.verdict_of(text) == verdict
@@ -167,6 +205,6 @@ def test_every_row_names_its_page_and_a_verdict(tmp_path):
     # a figure with no verdict function still gets its row, with the paper's claim and our numbers
     [row] = paper.figure_claims("fig9", curves, "digits")
     assert row["page"] == "fig9" and row["verdict"] == "not compared"
-    assert "SGD 80.0%" in row["we measure"]
+    assert "SGD 80.0%" in row["we measure"] and "1 seed: no interval" in row["we measure"]
     assert row["paper reports"] == pages.reported("fig9").get("claim", "(no claim recorded)")
     assert table.loc[row["figure"], "we measure"] == row["we measure"]

@@ -52,8 +52,9 @@ def caption(figure: str) -> str:
         return CAPTIONS[figure]
     text = CAPTIONS.get(figure, f"Training figure {figure} of the paper (sweep or ablation); see the report page "
                                 "of the same name.")
-    return (f"{text}\n\nConfig: `train.figures.{figure}`; provenance: `results/figures/{figure}.json`; audit with "
-            f"`bnconvex audit {figure}`.")
+    return (f"{text}\n\nWith several seeds (`train.seeds` or the figure's `seeds`), curves are the mean over seeds "
+            f"with a band of ± 1 standard deviation. Config: `train.figures.{figure}`; provenance: "
+            f"`results/figures/{figure}.json`; audit with `bnconvex audit {figure}`.")
 
 
 def reported(page: str) -> dict:

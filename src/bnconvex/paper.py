@@ -5,10 +5,24 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from bnconvex.pages import PAGES, reported
 from bnconvex.plots import model_label
+from bnconvex.stats import (
+    LAST_EPOCHS,
+    combine,
+    decide,
+    difference,
+    interval,
+    models_of,
+    per_seed,
+    seed_values,
+    seeds_note,
+    summarize,
+    with_seed,
+)
 
 CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_cnn": "Convex",
              "convex_cnn_truncated": "Convex-Truncated"}  # Table 1's names of our models
@@ -16,13 +30,16 @@ CNN_NAMES = {"cnn": "Baseline", "cnn_truncated": "Baseline-Truncated", "convex_c
 
 # ---- paper vs ours: each comparison a function of our results, giving one row of the page's table ----
 
-VERDICTS = ("agrees", "diverges", "not compared")
+VERDICTS = ("agrees", "diverges", "not resolved", "not compared")
 
 
 def verdict_of(agree: str) -> str:
     """The verdict a row's "agree?" text states: "agrees" (yes / same ordering / agrees), "diverges" (no /
-    diverges), else "not compared" (n/a, not run)."""
+    diverges), "not resolved" (the claim's interval straddles its threshold, or one seed: :mod:`bnconvex.stats`),
+    else "not compared" (n/a, not run)."""
     text = agree.strip().lower()
+    if text.startswith("not resolved"):
+        return "not resolved"
     if text.startswith(("not compared", "n/a")):
         return "not compared"
     if text == "no" or text.startswith(("no:", "no ", "diverges")) or ": diverges" in text:
@@ -39,24 +56,54 @@ def row(figure, paper_setting, our_setting, paper_says, we_measure, agree, page=
             "page": page}
 
 
-def last_epochs(table: pd.DataFrame, epochs: int = 5) -> pd.DataFrame:
-    """Each model's accuracies averaged over its last ``epochs`` epochs: the BN models' accuracies, evaluated
-    with running statistics, swing by several points from one epoch to the next."""
-    tail = table.groupby("model", sort=False).tail(epochs)
-    return tail.groupby("model", sort=False)[["train_acc", "test_acc"]].mean()
+def last_epochs(table: pd.DataFrame, epochs: int = LAST_EPOCHS) -> pd.DataFrame:
+    """Each model's accuracies by the one definition of :mod:`bnconvex.stats` (:func:`~bnconvex.stats.summarize`:
+    the last ``epochs`` epochs of each seed, then the mean and spread over seeds)."""
+    return summarize(table, epochs)
 
 
-def cosine_deciles(table: pd.DataFrame) -> pd.DataFrame:
-    """Fig. 1 at the last epoch: per model, the number of directions and the mean cosine (18) over the top and
-    the bottom 10% of σ (lower = moved further from the start)."""
-    last = table[table["epoch"] == table["epoch"].max()]
+def decided(parts: list[tuple[str, str]], seeds: int) -> str:
+    """The "agree?" text of a claim from its parts ``(decision, text)`` (:func:`bnconvex.stats.combine`)."""
+    verdict = combine(d for d, _ in parts)
+    if verdict == "not resolved":
+        verdict = f"not resolved at {seeds} seed{'s' if seeds != 1 else ''}"
+    return f"{verdict}: " + "; ".join(text for _, text in parts)
+
+
+def _points(S: pd.DataFrame, model: str, what: str) -> np.ndarray:
+    """Per seed, in points: ``test`` / ``train`` accuracy or the train−test ``gap`` of ``model``."""
+    if what == "gap":
+        return 100 * (seed_values(S, model, "train_acc") - seed_values(S, model, "test_acc"))
+    return 100 * seed_values(S, model, f"{what}_acc")
+
+
+def _acc(S: pd.DataFrame, model: str, what: str = "test") -> str:
+    """``"80.1 ± 1.2%"``: a model's mean accuracy over seeds with its 95% interval."""
+    return interval(_points(S, model, what)).text() + "%"
+
+
+def _seeds(S: pd.DataFrame, *models: str) -> int:
+    return min(len(S.xs(m, level="model")) for m in models)
+
+
+def cosine_deciles(table: pd.DataFrame, per_seed: bool = False) -> pd.DataFrame:
+    """Fig. 1 at the last epoch: per model (and seed, with ``per_seed``), the number of directions and the mean
+    cosine (18) over the top and the bottom 10% of σ (lower = moved further from the start); without
+    ``per_seed``, ``top`` and ``bottom`` are means over seeds and ``seeds`` counts them."""
+    T = with_seed(table)
+    last = T[T["epoch"] == T["epoch"].max()]
     rows = []
-    for model, g in last.groupby("model", sort=False):
+    for (model, seed), g in last.groupby(["model", "seed"], sort=False):
         r = g["direction"].max()
         tenth = max(1, r // 10)
-        rows.append({"model": model, "directions": r, "top": g[g["direction"] <= tenth]["cosine"].mean(),
+        rows.append({"model": model, "seed": seed, "directions": r,
+                     "top": g[g["direction"] <= tenth]["cosine"].mean(),
                      "bottom": g[g["direction"] > r - tenth]["cosine"].mean()})
-    return pd.DataFrame(rows).set_index("model")
+    D = pd.DataFrame(rows)
+    if per_seed:
+        return D.set_index(["model", "seed"])
+    return D.groupby("model", sort=False).agg(directions=("directions", "first"), top=("top", "mean"),
+                                              bottom=("bottom", "mean"), seeds=("seed", "count"))
 
 
 def fig4_rows(S: dict) -> list[dict]:
@@ -94,113 +141,141 @@ def thm51_row(R: dict) -> dict:
                "yes" if R["rel_error"] < 1e-10 else "no")
 
 
-def fig2_row(L: pd.DataFrame, scale: str) -> dict | None:
-    """``L``: :func:`last_epochs`. Yes when the whitened model's train−test gap exceeds the BN model's."""
-    gaps = (L["train_acc"] - L["test_acc"]) * 100
-    whitened = [m for m in L.index if m.startswith("whitened") and "truncated" not in m]
-    bn = [m for m in L.index if not m.startswith("whitened")]
+def fig2_row(S: pd.DataFrame, scale: str) -> dict | None:
+    """``S``: :func:`bnconvex.stats.per_seed`. Agrees when the whitened model's train−test gap exceeds the BN
+    model's (Welch's 95% interval of the difference above 0)."""
+    models = models_of(S)
+    whitened = [m for m in models if m.startswith("whitened") and "truncated" not in m]
+    bn = [m for m in models if not m.startswith("whitened")]
     if not (whitened and bn):
         return None
-    w, b = gaps[whitened[0]], gaps[bn[0]]
+    w, b = whitened[0], bn[0]
+    d = difference(_points(S, w, "gap"), _points(S, b, "gap"))
+    gap = lambda m: interval(_points(S, m, "gap")).text()  # noqa: E731
     return row("Fig. 2", reported("fig2")["dataset"], scale, reported("fig2")["claim"],
-               f"train−test gap: BN {b:.1f} points (test {100 * L.loc[bn[0], 'test_acc']:.1f}%), whitened {w:.1f} "
-               f"points (test {100 * L.loc[whitened[0], 'test_acc']:.1f}%)",
-               "yes" if w > b else f"no: the whitened gap is {b - w:.1f} points smaller", page="fig2")
+               f"train−test gap: BN {gap(b)} points (test {_acc(S, b)}), whitened {gap(w)} points "
+               f"(test {_acc(S, w)}); {seeds_note(_seeds(S, w, b))}",
+               decided([(decide(d), f"whitened − BN gap = {d.text(signed=True)} points")], _seeds(S, w, b)),
+               page="fig2")
 
 
 def fig1_row(T: pd.DataFrame, scale: str) -> dict:
-    """``T``: Fig. 1's table (model, epoch, direction, cosine). Both halves of the claim: BN moved its high-σ
-    directions more (mean cosine of the top 10% of σ below the bottom 10%'s), and the whitened model moved all
-    directions about equally (its top-vs-bottom difference under half of BN's)."""
-    D = cosine_deciles(T)
-    parts = [f"{model_label(m)}: mean cos top-10% σ {r.top:.3f}, bottom-10% σ {r.bottom:.3f}" for m, r in D.iterrows()]
-    bn = [m for m in D.index if not m.startswith("whitened")]
-    whitened = [m for m in D.index if m.startswith("whitened")]
+    """``T``: Fig. 1's table (model, seed, epoch, direction, cosine). Both halves of the claim, per seed at the
+    last epoch: BN moved its high-σ directions more (bottom-10%-of-σ mean cosine minus the top 10%'s above 0),
+    and the whitened model moved all directions about equally (its |bottom − top| below half of BN's)."""
+    D, M = cosine_deciles(T, per_seed=True), cosine_deciles(T)
+    parts = [f"{model_label(m)}: mean cos top-10% σ {r.top:.3f}, bottom-10% σ {r.bottom:.3f}" for m, r in M.iterrows()]
+    models = list(M.index)
+    bn = [m for m in models if not m.startswith("whitened")]
+    whitened = [m for m in models if m.startswith("whitened")]
     verdict = "n/a"
+    spread = lambda m: (D.xs(m, level="model")["bottom"] - D.xs(m, level="model")["top"]).to_numpy()  # noqa: E731
     if bn:
-        bn_spread = D.loc[bn[0], "bottom"] - D.loc[bn[0], "top"]
-        halves = [(bn_spread > 0, "BN moved high-σ directions more" if bn_spread > 0 else
-                   "BN moved low-σ directions more")]
+        bn_spread = interval(spread(bn[0]))
+        halves = [(decide(bn_spread), f"BN bottom − top = {bn_spread.text(signed=True, digits=3)} "
+                                      f"(> 0: BN moved high-σ directions more)")]
+        seeds = bn_spread.seeds
         if whitened:
-            w_spread = abs(D.loc[whitened[0], "bottom"] - D.loc[whitened[0], "top"])
-            even = w_spread < abs(bn_spread) / 2
-            halves.append((even, f"whitened top−bottom difference {w_spread:.3f} "
-                                 f"{'<' if even else '≥'} half of BN's {abs(bn_spread):.3f}"))
-        verdict = ("yes: " if all(ok for ok, _ in halves) else "no: ") + "; ".join(text for _, text in halves)
+            d = difference(np.abs(spread(bn[0])) / 2, np.abs(spread(whitened[0])))
+            halves.append((decide(d), f"half of BN's |bottom − top| − whitened's = {d.text(signed=True, digits=3)} "
+                                      f"(> 0: whitened moved all directions alike)"))
+            seeds = min(seeds, d.seeds)
+        verdict = decided(halves, seeds)
         if not whitened:
             verdict += " (whitened half not run)"
+        parts.append(seeds_note(seeds, head="each run's last epoch"))
     return row("Fig. 1", reported("fig2")["dataset"], scale, reported("fig1")["claim"], "; ".join(parts), verdict,
                page="fig1")
 
 
-def fig3_row(L: pd.DataFrame, scale: str) -> dict:
-    """Both halves of the claim: Convex-Truncated's test accuracy is at most 1 point below SGD's, and Convex
-    (untruncated) overfits: its train−test gap exceeds Convex-Truncated's (checked where Convex was run)."""
-    acc = {m: 100 * L.loc[m, "test_acc"] for m in L.index}
-    gap = {m: 100 * (L.loc[m, "train_acc"] - L.loc[m, "test_acc"]) for m in L.index}
+def fig3_row(S: pd.DataFrame, scale: str) -> dict:
+    """Both halves of the claim: Convex-Truncated's test accuracy at most 1 point below SGD's (the difference's
+    interval above −1), and Convex (untruncated) overfits: its train−test gap exceeds Convex-Truncated's
+    (checked where Convex was run)."""
+    models = models_of(S)
     verdict = "n/a"
-    if {"sgd", "convex_truncated"} <= set(acc):
-        d = acc["convex_truncated"] - acc["sgd"]
-        ok = d >= -1.0
-        text = f"Convex-Truncated − SGD = {d:+.1f} points"
-        if "convex" in acc:
-            text += f"; Convex − Convex-Truncated = {acc['convex'] - acc['convex_truncated']:+.1f} points"
-            overfits = gap["convex"] > gap["convex_truncated"]
-            ok = ok and overfits
-            text += (f"; train−test gap Convex {gap['convex']:.1f} vs Convex-Truncated {gap['convex_truncated']:.1f}"
-                     f" points ({'Convex overfits more' if overfits else 'Convex does not overfit more'})")
-        verdict = ("yes: " if ok else "no: ") + text
+    if {"sgd", "convex_truncated"} <= set(models):
+        d = difference(_points(S, "convex_truncated", "test"), _points(S, "sgd", "test"))
+        parts = [(decide(d, -1.0), f"Convex-Truncated − SGD = {d.text(signed=True)} points (claim: ≥ −1)")]
+        seeds = _seeds(S, "sgd", "convex_truncated")
+        if "convex" in models:
+            g = difference(_points(S, "convex", "gap"), _points(S, "convex_truncated", "gap"))
+            parts.append((decide(g), f"train−test gap Convex − Convex-Truncated = {g.text(signed=True)} points "
+                                     f"(claim: > 0, Convex overfits more)"))
+            seeds = min(seeds, _seeds(S, "convex"))
+        verdict = decided(parts, seeds)
     P = reported("fig3")
     return row("Fig. 3", f"{P['dataset']}; {P['setting']}", scale, P["claim"],
-               "final test accuracy: " + ", ".join(f"{model_label(m)} {a:.1f}%" for m, a in acc.items()), verdict,
-               page="fig3")
+               "test accuracy: " + ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
+               + f"; {seeds_note(_seeds(S, *models))}", verdict, page="fig3")
 
 
-def fig6_row(L: pd.DataFrame, scale: str) -> dict:
-    """Every part of the claim that our k grid can test: the k of the best test accuracy is one of the paper's
-    best; with three or more k, the smallest k underfits (lowest train accuracy) and the largest overfits
-    (largest train−test gap)."""
-    ks = {int(m.split("-k")[1]): m for m in L.index if "-k" in m}
-    test = {k: 100 * L.loc[m, "test_acc"] for k, m in ks.items()}
-    base = [m for m in L.index if "-k" not in m]
-    ours = ", ".join(f"k={k}: {a:.1f}%" for k, a in sorted(test.items()))
+def _best(S: pd.DataFrame, ks: dict, what: str, among, pick=max):
+    """The k of ``among`` with the highest (``pick=min``: lowest) mean of ``what`` (points per seed)."""
+    return pick(among, key=lambda k: _points(S, ks[k], what).mean())
+
+
+def fig6_row(S: pd.DataFrame, scale: str) -> dict:
+    """Every part of the claim that our k grid can test, each against the nearest competitor's interval: the
+    best k is one of the paper's best (the best of those k beats the best of the others); with three or more
+    k, the smallest k underfits (its train accuracy below every other k's) and the largest overfits (its
+    train−test gap above every other k's)."""
+    models = models_of(S)
+    ks = {int(m.split("-k")[1]): m for m in models if "-k" in m}
+    base = [m for m in models if "-k" not in m]
+    ours = ", ".join(f"k={k}: {_acc(S, m)}" for k, m in sorted(ks.items()))
     if base:
-        ours += f"; {model_label(base[0])} {100 * L.loc[base[0], 'test_acc']:.1f}%"
+        ours += f"; {model_label(base[0])} {_acc(S, base[0])}"
     P = reported("fig6")
     verdict = "n/a"
     if ks:
-        best = max(test, key=test.get)
-        parts = [(best in P["best_k"], f"best k = {best} (paper: {', '.join(map(str, P['best_k']))})")]
+        seeds = _seeds(S, *ks.values())
+        parts = []
+        theirs, others = [k for k in ks if k in P["best_k"]], [k for k in ks if k not in P["best_k"]]
+        best = _best(S, ks, "test", ks)
+        said = f"best k = {best} (paper: {', '.join(map(str, P['best_k']))})"
+        if theirs and others:
+            a, b = _best(S, ks, "test", theirs), _best(S, ks, "test", others)
+            d = difference(_points(S, ks[a], "test"), _points(S, ks[b], "test"))
+            parts.append((decide(d), f"{said}: k={a} − k={b} test = {d.text(signed=True)} points"))
+        else:
+            parts.append(("agrees" if theirs else "diverges", said + ("" if theirs else ": none of the paper's k run")))
         if len(ks) >= 3:
-            train = {k: 100 * L.loc[m, "train_acc"] for k, m in ks.items()}
-            gap = {k: train[k] - test[k] for k in ks}
             lo, hi = min(ks), max(ks)
-            parts.append((min(train, key=train.get) == lo,
-                          f"k = {lo} {'has' if min(train, key=train.get) == lo else 'has not'} the lowest train "
-                          f"accuracy ({train[lo]:.1f}%: underfits)"))
-            parts.append((max(gap, key=gap.get) == hi,
-                          f"k = {hi} {'has' if max(gap, key=gap.get) == hi else 'has not'} the largest train−test "
-                          f"gap ({gap[hi]:.1f} points: overfits)"))
-        verdict = ("yes: " if all(ok for ok, _ in parts) else "no: ") + "; ".join(t for _, t in parts)
-    return row("Fig. 6", f"{P['dataset']}; {P['setting']}", scale, P["claim"], "final test accuracy: " + ours,
+            rival = _best(S, ks, "train", [k for k in ks if k != lo], pick=min)
+            d = difference(_points(S, ks[rival], "train"), _points(S, ks[lo], "train"))
+            parts.append((decide(d), f"train acc k={rival} − k={lo} = {d.text(signed=True)} points "
+                                     f"(> 0: k = {lo} underfits)"))
+            rival = _best(S, ks, "gap", [k for k in ks if k != hi])
+            d = difference(_points(S, ks[hi], "gap"), _points(S, ks[rival], "gap"))
+            parts.append((decide(d), f"train−test gap k={hi} − k={rival} = {d.text(signed=True)} points "
+                                     f"(> 0: k = {hi} overfits)"))
+        verdict = decided(parts, seeds)
+        ours += f"; {seeds_note(seeds)}"
+    return row("Fig. 6", f"{P['dataset']}; {P['setting']}", scale, P["claim"], "test accuracy: " + ours,
                verdict, page="fig6")
 
 
-def table1_row(L: pd.DataFrame | None, scale: str) -> dict:
-    """Yes when Convex-Truncated's test accuracy is at most 1 point below the baseline's; ``L`` None: not run."""
+def table1_row(S: pd.DataFrame | None, scale: str) -> dict:
+    """Agrees when Convex-Truncated's test accuracy is at most 1 point below the baseline's (the difference's
+    interval above −1); ``S`` None: not run."""
     P = reported("table1")
-    if L is None:
+    if S is None:
         return row("Table 1", P["dataset"], "not run", "Baseline 67.06%, Convex-Truncated 67.11% test",
                    "not in this config (train.figures.table1 needs image data)", "not compared", page="table1")
-    acc = {CNN_NAMES.get(m, m): (100 * L.loc[m, "train_acc"], 100 * L.loc[m, "test_acc"]) for m in L.index}
+    models = models_of(S)
+    names = {CNN_NAMES.get(m, m): m for m in models}
     verdict = "n/a"
-    if {"Baseline", "Convex-Truncated"} <= set(acc):
-        d = acc["Convex-Truncated"][1] - acc["Baseline"][1]
-        verdict = ("yes" if d >= -1.0 else "no") + f": Convex-Truncated − Baseline test = {d:+.1f} points (paper +0.05)"
+    if {"Baseline", "Convex-Truncated"} <= set(names):
+        ct, b = names["Convex-Truncated"], names["Baseline"]
+        d = difference(_points(S, ct, "test"), _points(S, b, "test"))
+        verdict = decided([(decide(d, -1.0), f"Convex-Truncated − Baseline test = {d.text(signed=True)} points "
+                                             f"(claim: ≥ −1; paper +0.05)")], _seeds(S, ct, b))
     said = ", ".join(f"{k} {v[0]:.2f}/{v[1]:.2f}" for k, v in P["train_test_acc"].items())
     return row("Table 1", P["dataset"], scale, "train/test acc: " + said,
-               "train/test acc: " + ", ".join(f"{k} {v[0]:.1f}/{v[1]:.1f}" for k, v in acc.items()), verdict,
-               page="table1")
+               "train/test acc: " + ", ".join(f"{k} {_acc(S, m, 'train')[:-1]}/{_acc(S, m)[:-1]}"
+                                             for k, m in names.items()) + f"; {seeds_note(_seeds(S, *models))}",
+               verdict, page="table1")
 
 
 def fig5_row(scale: str) -> dict:
@@ -210,24 +285,27 @@ def fig5_row(scale: str) -> dict:
 
 
 def figure_claims(fig: str, table, scale: str) -> list[dict]:
-    """The claims of training figure ``fig`` decided on its table (a path or a DataFrame); a figure with no
-    verdict function gets one row with the paper's claim, our final accuracies and the verdict "not compared"."""
+    """The claims of training figure ``fig`` decided on its table (a path or a DataFrame; every seed of every
+    model); a figure with no verdict function gets one row with the paper's claim, our accuracies and the
+    verdict "not compared"."""
     T = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
     if fig == "fig1":
         return [fig1_row(T, scale)]
-    L = last_epochs(T)
-    decided = {"fig2": fig2_row, "fig3": fig3_row, "fig6": fig6_row, "table1": table1_row}
-    if fig in decided:
-        r = decided[fig](L, scale)
+    S = per_seed(T)
+    decided_by = {"fig2": fig2_row, "fig3": fig3_row, "fig6": fig6_row, "table1": table1_row}
+    if fig in decided_by:
+        r = decided_by[fig](S, scale)
         if r is not None:
             return [r]
     if fig == "fig5":
         return [fig5_row(scale)]
     P = reported(fig) if fig in PAGES else {}
-    ours = ", ".join(f"{model_label(m)} {100 * a:.1f}%" for m, a in L["test_acc"].items())
+    models = models_of(S)
+    ours = ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
     label = PAGES[fig].title.split(":")[0] if fig in PAGES else fig
     return [row(label, "; ".join(str(P[k]) for k in ("dataset", "setting") if k in P),
-                scale, P.get("claim", "(no claim recorded)"), "final test accuracy: " + ours,
+                scale, P.get("claim", "(no claim recorded)"),
+                f"test accuracy: {ours}; {seeds_note(_seeds(S, *models))}",
                 "not compared: no verdict function for this figure", page=fig)]
 
 

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bnconvex.io import atomic_path  # noqa: E402
+from bnconvex.stats import epoch_curves, summarize, with_seed  # noqa: E402
 
 LABELS = {"epoch": "Epoch", "time_s": "Time (s)", "train_acc": "Training accuracy", "test_acc": "Test accuracy",
           "train_loss": "Training loss", "test_loss": "Test loss", "train_objective": "Objective value",
@@ -28,17 +29,25 @@ def model_label(model: str) -> str:
 
 def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", title: str | None = None,
                   logy: tuple[str, ...] = ("train_objective", "train_loss", "test_loss", "max_violation")):
-    """One panel per metric, one line per model (column ``model``), in the order the models appear."""
+    """One panel per metric, one line per model (column ``model``), in the order the models appear. With
+    several seeds (column ``seed``), the line is the mean over seeds and the band ± 1 standard deviation
+    (:func:`bnconvex.stats.epoch_curves`); the title says how many seeds."""
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     positive = table.loc[table[x] > 0, x]
     # models differ in speed by orders of magnitude: a log time axis, time 0 (the initialization) drawn at half
     # the first positive time (a symlog axis put its "0" label on top of the next decade's)
     log_time = x == "time_s" and len(positive) > 0 and positive.max() > 20 * positive.min()
+    seeds = int(with_seed(table).groupby("model")["seed"].nunique().max())
     for ax, metric in zip(axes[0], metrics, strict=True):
-        for model, g in table.groupby("model", sort=False):
-            if metric in g and g[metric].notna().any():
+        if metric not in table:
+            continue
+        for model, g in epoch_curves(table, metric, x).groupby(level="model", sort=False):
+            if g["mean"].notna().any():
                 xs = g[x].clip(lower=float(positive.min()) / 2) if log_time else g[x]
-                ax.plot(xs, g[metric], lw=1.4, label=model_label(model))
+                line, = ax.plot(xs, g["mean"], lw=1.4, label=model_label(model))
+                if g["sd"].notna().any():
+                    ax.fill_between(xs, g["mean"] - g["sd"], g["mean"] + g["sd"], color=line.get_color(), alpha=0.2,
+                                    lw=0)
         ax.set_xlabel(LABELS.get(x, x) + (" (log; time 0 at the left edge)" if log_time else ""))
         ax.set_ylabel(LABELS.get(metric, metric))
         if log_time:
@@ -47,18 +56,20 @@ def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", tit
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
+    spread = f"mean ± 1 sd over {seeds} seeds" if seeds > 1 else "1 seed"
+    fig.suptitle(f"{title} ({spread})" if title else spread, fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def cosine_figure(table: pd.DataFrame, epochs: int = 5, title: str | None = None):
-    """Fig. 1: eq. (18) per singular direction (descending σ) at a few epochs, one panel per model."""
+    """Fig. 1: eq. (18) per singular direction (descending σ) at a few epochs, one panel per model; with several
+    seeds (column ``seed``), the mean over seeds."""
     models = list(dict.fromkeys(table["model"]))
+    seeds = int(with_seed(table).groupby("model")["seed"].nunique().max())
     fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 3.6), squeeze=False, sharey=True)
     for ax, model in zip(axes[0], models, strict=True):
-        g = table[table["model"] == model]
+        g = table[table["model"] == model].groupby(["epoch", "direction"], as_index=False)["cosine"].mean()
         all_epochs = np.unique(g["epoch"])
         picks = np.unique(all_epochs[np.linspace(0, len(all_epochs) - 1, min(epochs, len(all_epochs))).astype(int)])
         cmap = plt.get_cmap("viridis")
@@ -70,18 +81,35 @@ def cosine_figure(table: pd.DataFrame, epochs: int = 5, title: str | None = None
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Cosine similarity to initialization, eq. (18)")
     axes[0][-1].legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
+    spread = f"mean over {seeds} seeds" if seeds > 1 else "1 seed"
+    fig.suptitle(f"{title} ({spread})" if title else spread, fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def final_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The last epoch of every model: epochs, time, objective, accuracies (and violation for convex)."""
+    """The last epoch of every model, averaged over its seeds: epochs, time, objective, accuracies (and
+    violation for convex), and the number of seeds."""
     cols = [c for c in ("epoch", "time_s", "train_objective", "train_acc", "test_acc", "max_violation") if c in table]
-    last = table.groupby("model", sort=False).tail(1).set_index("model")[cols]
-    last.index = [model_label(m) for m in last.index]
-    return last
+    last = with_seed(table).groupby(["model", "seed"], sort=False).tail(1)
+    out = last.groupby("model", sort=False)[cols].mean()
+    if "epoch" in out:
+        out["epoch"] = out["epoch"].round().astype(int)  # runs stopped by a time budget differ: the mean, rounded
+    out["seeds"] = last.groupby("model", sort=False)["seed"].count()
+    out.index = [model_label(m) for m in out.index]
+    return out
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The accuracy summary of :mod:`bnconvex.stats` for a page, in percent: per model the seeds, train and
+    test accuracy (mean over seeds of each run's last epochs), their standard deviations and the test
+    accuracy's 95% interval."""
+    L = summarize(table)
+    out = pd.DataFrame({"seeds": L["seeds"].astype(int), "train acc %": 100 * L["train_acc"],
+                        "train sd": 100 * L["train_acc_sd"], "test acc %": 100 * L["test_acc"],
+                        "test sd": 100 * L["test_acc_sd"], "test ± (95%)": 100 * L["test_acc_ci"]}).round(2)
+    out.index = [model_label(m) for m in out.index]
+    return out
 
 
 def save_figure(fig, png, pdf) -> None:

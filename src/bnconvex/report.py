@@ -26,6 +26,7 @@ STYLE = """
 .verdict {display: inline-block; border-radius: 4px; padding: 1px 6px; font-weight: 600; white-space: nowrap}
 .verdict.agrees {background: #d8f3dc; color: #1b5e20}
 .verdict.diverges {background: #fde2e1; color: #b71c1c}
+.verdict.not-resolved {background: #fff3cd; color: #7a5a00}
 .verdict.not-compared {background: #eceff1; color: #455a64}
 .bnc-answer img {max-width: 100%; height: auto}
 """
@@ -156,7 +157,9 @@ def certificates_table(rows: list[dict]) -> str:
 
 def run_metrics(certificates: list[dict], accuracy: dict[str, dict[str, dict]]) -> dict:
     """The numbers DVC tracks (``results/report/metrics.json``): per certificate its primal, lower bound, gap,
-    relative gap and solve time; per training figure and model the final train/test accuracy."""
+    relative gap and solve time; per training figure and model the train/test accuracy (:mod:`bnconvex.stats`:
+    mean over each seed's last epochs, then over seeds), the number of seeds and, with several, the test
+    accuracy's standard deviation over seeds."""
     certs = {}
     for r in certificates:
         primal, lower = r["primal"], r["lower bound"]

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from bnconvex.experiments.specs import seed_jobs, split_seed
 from bnconvex.experiments.training import (
     build_model,
     cosine_similarity,
@@ -14,6 +15,7 @@ from bnconvex.experiments.training import (
     thm51_rel_error,
 )
 from bnconvex.models import BNNet, ConvexNet, WhitenedNet
+from bnconvex.train import batches
 
 DEFAULTS = {"m1": 8, "beta": 1e-3, "rho": 1.0, "optimizer": "sgd", "lr": 1e-2, "batch_size": 10, "epochs": 2,
             "variance_fraction": 0.9, "seed": 0, "dtype": "float64"}
@@ -54,6 +56,16 @@ def test_resolve_spec_layers_and_sweep_suffixes():
     assert resolve_spec("sgd-lr0.0005", DEFAULTS, MODELS)["lr"] == 5e-4
     with pytest.raises(ValueError, match="unknown model 'adam'"):
         resolve_spec("adam", DEFAULTS, MODELS)
+
+
+def test_a_seed_suffix_adds_j_to_the_seed_and_keeps_the_sweep_point():
+    spec = resolve_spec("sgd-bs25-s2", {**DEFAULTS, "seed": 10}, MODELS)
+    assert spec["seed"] == 12 and spec["batch_size"] == 25
+    assert resolve_spec("convex_truncated-k5-s1", DEFAULTS, MODELS)["k"] == 5
+    assert seed_jobs("sgd-k5", 3) == ["sgd-k5", "sgd-k5-s1", "sgd-k5-s2"] and seed_jobs("sgd", 1) == ["sgd"]
+    assert split_seed("sgd-lr0.001-s3") == ("sgd-lr0.001", 3) and split_seed("sgd-lr1e-3") == ("sgd-lr1e-3", 0)
+    with pytest.raises(ValueError, match="seed index 0 is the job 'sgd'"):
+        split_seed("sgd-s0")
 
 
 def test_cosine_similarity_eq18():
@@ -106,6 +118,35 @@ def test_run_training_writes_cosine_and_figure_table(tmp_path, rng):
     with np.load(paths["sgd"]["cosine"]) as z:
         assert z["cosine"].shape == (3, 40) and np.allclose(z["cosine"][0], 1.0)
     table = figure_table({m: p["metrics"] for m, p in paths.items()}, {m: p["cosine"] for m, p in paths.items()})
-    assert set(table.columns) == {"model", "epoch", "direction", "cosine"} and len(table) == 2 * 3 * 40
+    assert set(table.columns) == {"model", "seed", "epoch", "direction", "cosine"} and len(table) == 2 * 3 * 40
     curves = figure_table({m: p["metrics"] for m, p in paths.items()})
     assert isinstance(curves, pd.DataFrame) and set(curves["model"]) == {"sgd", "whitened"}
+    # a job of a second seed is the same model in the figure's table, told apart by its seed
+    jobs = {"sgd": paths["sgd"]["metrics"], "sgd-s1": paths["whitened"]["metrics"]}
+    two = figure_table(jobs, seeds={"sgd": 7, "sgd-s1": 8})
+    assert set(two["model"]) == {"sgd"} and two.groupby("seed").size().to_dict() == {7: 3, 8: 3}
+
+
+@pytest.mark.parametrize("model", ["sgd", "convex_truncated"])
+def test_the_seed_reaches_every_random_choice_and_repeats_bit_for_bit(tmp_path, model):
+    """Weights (BN), sampled patterns (convex) and the batch order change with the seed; the same seed repeats
+    the run bit for bit on the CPU (deterministic algorithms, as the train job sets them)."""
+    X, y, X_test, y_test = _toy(2)
+    runs = {}
+    torch.use_deterministic_algorithms(True)
+    try:
+        for name, job in (("a", model), ("b", model), ("c", f"{model}-s1")):
+            spec = resolve_spec(job, {**DEFAULTS, "dtype": "float32"}, MODELS)
+            paths = {"metrics": tmp_path / f"{name}.csv", "cosine": tmp_path / f"{name}.npz"}
+            run_training(spec, X, y, X_test, y_test, paths, progress=False)
+            runs[name] = pd.read_csv(paths["metrics"]).drop(columns="time_s")
+    finally:
+        torch.use_deterministic_algorithms(False)
+    pd.testing.assert_frame_equal(runs["a"], runs["b"], check_exact=True)
+    assert not runs["a"]["train_objective"].equals(runs["c"]["train_objective"])
+    one, other = (build_model(resolve_spec(job, DEFAULTS, MODELS), X, 2)[0] for job in (model, f"{model}-s1"))
+    if model == "sgd":
+        assert not torch.equal(one.W1, other.W1)           # initial weights
+    else:
+        assert not torch.equal(one.H, other.H)             # sampled patterns D_i = 1[U' h_i >= 0]
+    assert not all(torch.equal(a, b) for a, b in zip(batches(60, 10, 0, 1), batches(60, 10, 1, 1), strict=True))

@@ -28,6 +28,15 @@ def test_training_jobs_write_metrics_and_thm51(study_run):
             assert (study_run / f"results/train/digits/{model}/checkpoint.pt").exists()
         table = pd.read_csv(study_run / f"results/train/digits/figures/{fig}.csv")
         assert set(table["model"]) == set(entry["models"])
+        seeds = entry.get("seeds", 1)  # each model once per seed: <model> (seed 0), <model>-s1 (seed 1), ...
+        assert table.groupby("model")["seed"].nunique().eq(seeds).all(), fig
+        for model in entry["models"]:
+            for j in range(1, seeds):
+                spec = json.loads((study_run / f"results/train/digits/{model}-s{j}/summary.json").read_text())["spec"]
+                assert spec["seed"] == CFG["defaults"]["seed"] + j
+    fig1 = pd.read_csv(study_run / "results/train/digits/figures/fig1.csv")
+    first, second = (fig1[(fig1.model == "sgd") & (fig1.seed == s) & (fig1.epoch == 1)]["cosine"] for s in (0, 1))
+    assert not first.reset_index(drop=True).equals(second.reset_index(drop=True))  # two seeds, two runs
     summary = json.loads((study_run / "results/train/digits/convex_truncated-k5/summary.json").read_text())
     assert summary["k"] == 5 and summary["spec"]["truncate"]
 
@@ -55,7 +64,11 @@ def test_each_page_shows_its_claims_first_and_the_index_sums_them_up(study_run):
 
     report = study_run / "results/report"
     claims = json.loads((report / "claims.json").read_text())
-    assert {c["verdict"] for c in claims} <= {"agrees", "diverges", "not compared"}
+    assert {c["verdict"] for c in claims} <= {"agrees", "diverges", "not resolved", "not compared"}
+    fig1 = next(c for c in claims if c["figure"] == "Fig. 1")  # two seeds: an interval is shown
+    assert "then over 2 seeds; ± is the 95% t-interval" in fig1["we measure"] and " ± " in fig1["agree?"]
+    fig3 = next(c for c in claims if c["figure"] == "Fig. 3")  # one seed: never decided
+    assert fig3["verdict"] == "not resolved" and fig3["agree?"].startswith("not resolved at 1 seed")
     for c in claims:
         page = report / f"{c['page']}.html"
         if page.exists():  # every claim is on its own page, above the page's tables
@@ -68,7 +81,7 @@ def test_each_page_shows_its_claims_first_and_the_index_sums_them_up(study_run):
     assert "<th>rel. gap</th>" in index and "config/test.yaml" in index and f"{len(claims)} claims" in index
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["certificates"]["thm2.4"]["rel_gap"] < 1e-8
-    assert metrics["accuracy"]["fig3"]["sgd"]["test_acc"] > 0.5
+    assert metrics["accuracy"]["fig3"]["sgd"]["test_acc"] > 0.5 and metrics["accuracy"]["fig3"]["sgd"]["seeds"] == 1
 
 
 def _audit(work, *args):

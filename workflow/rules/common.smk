@@ -5,7 +5,7 @@ import os
 from bnconvex.config import SOURCE_SHAPES, ConfigError
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
-from bnconvex.experiments.specs import parse_model_name, resolve_spec
+from bnconvex.experiments.specs import parse_model_name, resolve_spec, seed_jobs
 from bnconvex.pages import PAGES, TRAINING_FIGURES, caption
 
 DATASETS = config["datasets"]
@@ -20,7 +20,7 @@ wildcard_constraints:
     dataset="[a-z][a-z0-9_]*",
     source="[a-z0-9]+",
     theorem="[0-9G]\\.[0-9]",
-    model="[a-z][a-z0-9_]*(-(bs[0-9]+|lr[0-9.e+-]+|k[0-9]+))?",
+    model="[a-z][a-z0-9_]*(-(bs[0-9]+|lr[0-9.e+-]+|k[0-9]+))?(-s[1-9][0-9]*)?",
     fig="(fig[0-9]+|table1)",
 
 
@@ -173,19 +173,28 @@ def train_spec(dataset, model):
     return spec
 
 
+def figure_seeds(fig):
+    """How many seeds each model of a training figure runs with (train.figures.<fig>.seeds, else train.seeds)."""
+    return TRAIN["figures"][fig].get("seeds", TRAIN.get("seeds", 1))
+
+
+def figure_jobs(fig):
+    """The training jobs of a figure: each model once per seed (<model>, <model>-s1, ...; bnconvex.experiments.specs)."""
+    return [job for model in TRAIN["figures"][fig]["models"] for job in seed_jobs(model, figure_seeds(fig))]
+
+
 def train_figure_config(fig):
-    """The config that makes a training figure: its entry, every model's resolved spec, the data set's."""
+    """The config that makes a training figure: its entry, its seeds, every job's resolved spec, the data set's."""
     entry = TRAIN["figures"][fig]
-    return {"figure": entry, "data": config["data"][entry["dataset"]],
-            "models": {m: train_spec(entry["dataset"], m) for m in entry["models"]}}
+    return {"figure": entry, "seeds": figure_seeds(fig), "data": config["data"][entry["dataset"]],
+            "models": {m: train_spec(entry["dataset"], m) for m in figure_jobs(fig)}}
 
 
 def train_figure_upstream(fig):
-    """Every artifact a training figure is made from: each model's metrics, cosine and summary, the data."""
+    """Every artifact a training figure is made from: each job's metrics, cosine and summary, the data."""
     ds = train_figures()[fig]
-    models = TRAIN["figures"][fig]["models"]
-    files = expand("results/train/{ds}/{model}/{f}", ds=ds, model=models, f=["metrics.csv", "cosine.npz",
-                                                                                "summary.json"])
+    files = expand("results/train/{ds}/{model}/{f}", ds=ds, model=figure_jobs(fig), f=["metrics.csv", "cosine.npz",
+                                                                                         "summary.json"])
     return files + [f"data/processed/{ds}.npz"]
 
 
@@ -231,18 +240,18 @@ def convex_outputs():
 
 
 def train_model_outputs():
-    """Every model's metrics, cosine similarities and summary, for every training figure of the config."""
+    """Every job's metrics, cosine similarities and summary, for every training figure of the config."""
     out = []
     for fig, ds in train_figures().items():
-        out += expand("results/train/{ds}/{model}/{f}", ds=ds, model=TRAIN["figures"][fig]["models"],
+        out += expand("results/train/{ds}/{model}/{f}", ds=ds, model=figure_jobs(fig),
                       f=["metrics.csv", "cosine.npz", "summary.json"])
     return list(dict.fromkeys(out))
 
 
 def train_curves():
-    """{"<dataset>-<model>": metrics.csv} of every model of every training figure of the config."""
-    return {f"{ds}-{model}": f"results/train/{ds}/{model}/metrics.csv" for fig, ds in train_figures().items()
-            for model in TRAIN["figures"][fig]["models"]}
+    """{"<dataset>-<job>": metrics.csv} of every job (model and seed) of every training figure of the config."""
+    return {f"{ds}-{job}": f"results/train/{ds}/{job}/metrics.csv" for fig, ds in train_figures().items()
+            for job in figure_jobs(fig)}
 
 
 def train_stage_outputs():

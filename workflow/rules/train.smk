@@ -1,5 +1,6 @@
 # Training stage (Sec. 5, App. A): every model of every figure is its own job, sweeps are wildcards.
-# results/train/<dataset>/<model>/{metrics.csv, cosine.npz, summary.json}; checkpoints beside them.
+# results/train/<dataset>/<model>/{metrics.csv, cosine.npz, summary.json}; checkpoints beside them. A figure with
+# seeds: N runs each model N times: <model> (its seed) and <model>-s1 .. -s<N-1> (seed + j), each its own job.
 
 # The modules that compute a training result are inputs of its jobs: a change to any of them reruns the
 # models (by modification time), so neither `snakemake` nor `dvc repro` has to force the whole stage, and a
@@ -36,17 +37,19 @@ rule train:
 
 
 rule train_figure:
-    # the data of one training figure: every model's metrics (Fig. 1: cosine similarity (18)) in one table
+    # the data of one training figure: every job's metrics (Fig. 1: cosine similarity (18)) in one table, with
+    # columns model (the figure's name) and seed (the job's spec seed)
     input:
         metrics=lambda wc: expand("results/train/{dataset}/{model}/metrics.csv", dataset=wc.dataset,
-                                  model=TRAIN["figures"][wc.fig]["models"]),
+                                  model=figure_jobs(wc.fig)),
         cosine=lambda wc: expand("results/train/{dataset}/{model}/cosine.npz", dataset=wc.dataset,
-                                 model=TRAIN["figures"][wc.fig]["models"]),
+                                 model=figure_jobs(wc.fig)),
         code=TRAIN_CODE,
     output:
         table="results/train/{dataset}/figures/{fig}.csv",
     params:
-        models=lambda wc: TRAIN["figures"][wc.fig]["models"],
+        jobs=lambda wc: figure_jobs(wc.fig),
+        seeds=lambda wc: [train_spec(wc.dataset, job)["seed"] for job in figure_jobs(wc.fig)],
         cosine=lambda wc: wc.fig == "fig1",
     log:
         "logs/train/{dataset}/figure-{fig}.log",

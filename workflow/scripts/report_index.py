@@ -39,8 +39,10 @@ accuracy = {}
 for fig, path in params.tables.items():
     table = pd.read_csv(path)
     if {"train_acc", "test_acc"} <= set(table):
-        L = last_epochs(table)
-        accuracy[fig] = {m: {"train_acc": float(r.train_acc), "test_acc": float(r.test_acc)} for m, r in L.iterrows()}
+        L = last_epochs(table)  # bnconvex.stats: each seed's last epochs, then the mean and spread over seeds
+        accuracy[fig] = {m: {"train_acc": float(r.train_acc), "test_acc": float(r.test_acc), "seeds": int(r.seeds),
+                             **({"test_acc_sd": float(r.test_acc_sd)} if r.seeds > 1 else {})}
+                         for m, r in L.iterrows()}
 write_plot_data(out.plots, {name: pd.read_csv(path) for name, path in params.curves.items()},
                 pd.read_csv(snakemake.input.fig4_curves))
 

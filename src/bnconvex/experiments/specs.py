@@ -10,9 +10,16 @@ lowest first, each level overriding the ones before it:
 4. ``train.datasets.<dataset>.models.<base>`` (that model on that data set: the paper's chosen learning rate
    of Fig. 3a is not Fig. 3b's, and Fig. 6 fixes one learning rate "for all architectures");
 5. the sweep suffix of the model name (``-bs<int>``, ``-lr<float>``, ``-k<int>``; ``-k`` also sets
-   ``truncate``).
+   ``truncate``);
+6. the seed suffix ``-s<j>`` (j >= 1): the j-th extra seed of the model, ``seed`` + j (:func:`seed_jobs`).
 
-There are no figure-level settings: a model's job (``results/train/<dataset>/<model>/``) is shared by every
+**Seeds.** A figure with ``seeds: N`` (``train.figures.<fig>.seeds``, else ``train.seeds``, default 1) runs each
+model N times, each its own job: ``<model>`` (seed j = 0, the model's ``seed``) and ``<model>-s<j>`` for
+j = 1..N−1, whose spec ``seed`` is the model's + j. The seed draws every random choice of a training run: the
+initial weights, the sampled patterns of the convex models and the mini-batch order (the data set's split and
+subsample are the data's, ``data.<name>.seed``, and do not change with it).
+
+There are no other figure-level settings: a model's job (``results/train/<dataset>/<model>/``) is shared by every
 figure that lists it, so its spec depends on the data set and the model name only.
 """
 
@@ -24,16 +31,35 @@ from dataclasses import dataclass
 
 ARCHS = ("bn", "nobn", "whitened", "convex", "cnn", "convex_cnn")
 SWEEP_KEYS = {"bs": ("batch_size", int), "lr": ("lr", float), "k": ("k", int)}
+_SEED = re.compile(r"^(?P<name>.+?)-s(?P<j>[0-9]+)$")
 _SWEEP = re.compile(r"^(?P<base>[a-z][a-z0-9_]*?)(?:-(?P<key>bs|lr|k)(?P<value>[0-9.e+-]+))?$")
 
 
+def split_seed(model: str) -> tuple[str, int]:
+    """``(model name without its seed suffix, seed index j)``: ``sgd-bs100-s2`` → ``("sgd-bs100", 2)``, ``sgd``
+    → ``("sgd", 0)``. ``-s0`` is refused (``ValueError``): seed 0's job is the plain name."""
+    match = _SEED.match(model)
+    if not match:
+        return model, 0
+    j = int(match["j"])
+    if j == 0:
+        raise ValueError(f"model {model!r}: seed index 0 is the job {match['name']!r} (no -s0 suffix)")
+    return match["name"], j
+
+
+def seed_jobs(model: str, seeds: int) -> list[str]:
+    """The job names of ``model`` run with ``seeds`` seeds: ``[model, model-s1, …, model-s<seeds−1>]``."""
+    return [model] + [f"{model}-s{j}" for j in range(1, seeds)]
+
+
 def parse_model_name(model: str, models: dict) -> tuple[str, str | None, int | float | None]:
-    """``(base, spec key, value)`` of a model name such as ``sgd-bs100`` (key and value None without a sweep).
+    """``(base, spec key, value)`` of a model name such as ``sgd-bs100`` (key and value None without a sweep);
+    a seed suffix (``sgd-bs100-s2``, :func:`split_seed`) is ignored.
 
     Raises ``ValueError`` for a base name not in ``models`` and for a sweep value that is not a number of the
     right kind: ``-bs`` and ``-k`` take an integer >= 1, ``-lr`` a finite float > 0.
     """
-    match = _SWEEP.match(model)
+    match = _SWEEP.match(split_seed(model)[0])
     if not match or match["base"] not in models:
         raise ValueError(f"unknown model {model!r}: expected one of {sorted(models)} with an optional "
                          f"sweep suffix -bs<int>, -lr<float> or -k<int>")
@@ -60,8 +86,10 @@ def resolve_spec(model: str, defaults: dict, models: dict, dataset_overrides: di
     Model names are a base name from ``models`` with an optional sweep point ``-bs<int>``, ``-lr<float>`` or
     ``-k<int>`` (e.g. ``sgd-bs100``, ``convex_truncated-k200``), so every sweep point is its own job. A sweep
     value must be a valid setting (``-bs0``, ``-lr-1e-3``, ``-lr1e`` are refused: see :func:`parse_model_name`).
+    A seed suffix ``-s<j>`` adds j to the spec's ``seed`` (:func:`split_seed`).
     """
     base, key, value = parse_model_name(model, models)
+    j = split_seed(model)[1]
     dataset = dict(dataset_overrides or {})
     per_model = dataset.pop("models", None) or {}
     spec = {**defaults, **dataset, **models[base], **per_model.get(base, {})}
@@ -69,6 +97,8 @@ def resolve_spec(model: str, defaults: dict, models: dict, dataset_overrides: di
         spec[key] = value
         if key == "k":
             spec["truncate"] = True
+    if j:
+        spec["seed"] = spec.get("seed", 0) + j
     if spec["arch"] not in ARCHS:
         raise ValueError(f"model {model!r}: arch must be one of {ARCHS}, got {spec['arch']!r}")
     return spec

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bnconvex.experiments.specs import ARCHS, SWEEP_KEYS, resolve_spec  # noqa: F401 (re-exported)
+from bnconvex.experiments.specs import ARCHS, SWEEP_KEYS, resolve_spec, split_seed  # noqa: F401 (re-exported)
 from bnconvex.linalg import compact_svd, truncate
 from bnconvex.models import BNNet, ConvexNet, SpectralMap, WhitenedNet
 from bnconvex.train import TrainSettings
@@ -160,19 +160,26 @@ def run_training(spec: dict, X_train, y_train, X_test, y_test, paths: dict, conf
             "n": int(X_train.shape[0]), "d": int(X_train.shape[1]), "C": C, "device": device, "spec": spec}
 
 
-def figure_table(metrics: dict[str, str], cosine: dict[str, str] | None = None) -> pd.DataFrame:
-    """One long table of a figure: the metrics of every model (column ``model``), and for Fig. 1 the cosine
-    similarity (18) per epoch and direction (columns ``epoch, direction, cosine``) instead."""
+def figure_table(metrics: dict[str, str], cosine: dict[str, str] | None = None,
+                 seeds: dict[str, int] | None = None) -> pd.DataFrame:
+    """One long table of a figure from its jobs (``{job: path}``, a job being a model and a seed:
+    :func:`~bnconvex.experiments.specs.seed_jobs`): the metrics of every job, with columns ``model`` (the
+    job's model, its seed suffix removed) and ``seed`` (``seeds[job]``, the job's spec seed; the seed index j
+    without ``seeds``), for Fig. 1 the cosine similarity (18) per epoch and direction (columns ``epoch,
+    direction, cosine``) instead."""
+    def labels(job):
+        model, j = split_seed(job)
+        return {"model": model, "seed": (seeds or {}).get(job, j)}
+
     if cosine:
         frames = []
-        for model, path in cosine.items():
+        for job, path in cosine.items():
             with np.load(path) as z:
                 C, epochs = z["cosine"], z["epoch"]
             if C.size == 0:
-                raise ValueError(f"{path}: no cosine similarity recorded for model {model!r} (convex or resumed)")
+                raise ValueError(f"{path}: no cosine similarity recorded for model {job!r} (convex or resumed)")
             e, i = np.meshgrid(epochs, np.arange(1, C.shape[1] + 1), indexing="ij")
-            frames.append(pd.DataFrame({"model": model, "epoch": e.ravel(), "direction": i.ravel(),
+            frames.append(pd.DataFrame({**labels(job), "epoch": e.ravel(), "direction": i.ravel(),
                                         "cosine": C.ravel()}))
         return pd.concat(frames, ignore_index=True)
-    return pd.concat([pd.read_csv(path).assign(model=model) for model, path in metrics.items()],
-                     ignore_index=True)
+    return pd.concat([pd.read_csv(path).assign(**labels(job)) for job, path in metrics.items()], ignore_index=True)
