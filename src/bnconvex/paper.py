@@ -183,7 +183,7 @@ def fig1_row(T: pd.DataFrame, scale: str) -> dict:
         verdict = decided(halves, seeds)
         if not whitened:
             verdict += " (whitened half not run)"
-        parts.append(seeds_note(seeds, head="each run's last epoch"))
+        parts.append(seeds_note(seeds, head="at the last epoch of each run"))
     return row("Fig. 1", reported("fig2")["dataset"], scale, reported("fig1")["claim"], "; ".join(parts), verdict,
                page="fig1")
 
