@@ -12,8 +12,9 @@ Instances (real data, squared loss, β = --beta, P patterns sampled as 1[U'h ≥
 CVXPY runs in a child process capped at --cap-s seconds; it is skipped (null) above n·P·(r+1) >
 --cvxpy-max-entries, where its dense model does not fit this machine's memory. Ours stops on its own
 certified relative gap --tol; ``ours_s`` is its solve time (with the certificates it stops on), and
-``ours_total_s`` adds the independent recomputation in :func:`bnconvex.convex.solve` (exact NNLS on every
-pattern), reconstruction included. ``ours_gap`` is that recomputed gap. Records go to --out as
+``ours_total_s`` adds the independent recomputation in :func:`bnconvex.convex.solve` (batched multiplier
+bounds refined by NNLS where they bind: benchmarks/certificate.py), reconstruction included. ``ours_gap`` is
+that recomputed gap. Records go to --out as
 {"dataset", "n", "P", "cvxpy_s", "ours_s", "speedup", "rel_obj_diff", "ours_gap", "device", ...}.
 
 Usage: python benchmarks/convex_solver.py [--instances digits cifar10-2class cifar10-3class] [--n 200 1000]

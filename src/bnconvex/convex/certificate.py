@@ -6,7 +6,9 @@ Every program here has the form ``min_s L(Σ_i G_i s_i) + β Σ_i ‖s_i‖`` ov
     max_v −L*(v)   s.t.   max_{s ∈ K_i, ‖s‖ ≤ 1} ±vᵀ G_i s ≤ β   for every i and both signs,
 
 and by Moreau's decomposition ``max_{s ∈ K, ‖s‖≤1} gᵀs = ‖Π_K(g)‖ = min_{ρ ≥ 0} ‖g + Bᵀρ‖``, an NNLS
-problem checked exactly for each pattern (docs/formulas.md, "Certificates").
+problem (docs/formulas.md, "Certificates"). Any ρ ≥ 0 gives an upper bound of it, so every pattern is bounded at
+once with multipliers found by a batched first-order method (:func:`multiplier_bounds`), and exact NNLS is
+run only on the patterns whose bound could set the maximum (:func:`dual_constraint`).
 
 A candidate v (e.g. ``∇L(ŷ)``) scaled by ``min(1, β/m)``, m the largest constraint value (per output column
 for the squared loss, whose column-wise program separates), is feasible (the conjugates' domains are
@@ -76,11 +78,105 @@ def projected_cone_max(g: np.ndarray, B: np.ndarray, M: np.ndarray) -> float:
     return float(prob.value) * (1 + 1e-7) + 1e-10
 
 
-def dual_constraint(V: np.ndarray, system: PatternSystem) -> float:
-    """``max_{i, c, ±} max_{s ∈ K_i, ‖s‖≤1} ±V_cᵀ G_i s`` (V: n or n×C; columns c checked separately)."""
+def multiplier_bounds(Q: np.ndarray, D: np.ndarray, A: np.ndarray, iters: int = 200, floor: float = -np.inf,
+                      chunk: int = 2**24) -> np.ndarray:
+    """Upper bounds ``u_j ≥ max_{s: B_j s ≥ 0, ‖s‖ ≤ 1} g_jᵀ s`` for a batch of J cone checks, all at once.
+
+    Pair j: ``g_j = Qᵀ(D_j ∘ a_j)`` and ``B_j = diag(2D_j − 1) Q`` (Q: N×k, U' or Thm 3.1's stacked patches;
+    D: N×J 0/1; A: N×J, the vectors a_j). By Moreau / Farkas the maximum is ``min_{λ ≥ 0} ‖g_j + B_jᵀλ‖``, so
+    ``‖Qᵀ(D_j a_j + S_j λ_j)‖`` (S_j = 2D_j − 1) bounds it from above for **any** λ_j ≥ 0: how λ is found does
+    not matter for soundness. Here: the orthant point ``λ = (−D a)₊`` (exact when Q is square and orthogonal),
+    then up to ``iters`` steps of FISTA with projection on λ ≥ 0 on ``½‖Qᵀ(D a + S λ)‖²`` (step 1/‖Q‖²),
+    every product batched over the pairs; the best bound seen, and ‖g_j‖ (λ = 0), are kept. A pair whose bound
+    falls to ``floor`` or below stops iterating (the caller needs no better). float64 throughout; pairs are
+    processed in chunks of at most ``chunk`` entries of an N×J array: memory O(N·J), no per-pattern blocks.
+    """
+    Q, D, A = (np.asarray(M, float) for M in (Q, D, A))
+    N, J = D.shape
+    step = 1.0 / max(np.linalg.norm(Q, 2) ** 2, 1e-300)
+    out = np.empty(J)
+    width = max(1, chunk // max(N, 1))
+    for lo in range(0, J, width):
+        sl = slice(lo, min(J, lo + width))
+        out[sl] = _fista_bounds(Q, D[:, sl] * A[:, sl], 2 * D[:, sl] - 1, step, iters, floor)
+    return out
+
+
+def _fista_bounds(Q, Da, S, step, iters, floor):
+    """:func:`multiplier_bounds` on one chunk: ``Da = D ∘ A``, ``S = 2D − 1``."""
+    def bound(lam, cols):
+        return np.linalg.norm(Q.T @ (Da[:, cols] + S[:, cols] * lam), axis=0)
+
+    everything = np.arange(Da.shape[1])
+    lam = np.clip(-Da, 0, None)
+    best = np.minimum(np.linalg.norm(Q.T @ Da, axis=0), bound(lam, everything))
+    cols = everything[best > floor]
+    lam = lam[:, cols]
+    y, t = lam, 1.0
+    for it in range(1, iters + 1):
+        if not len(cols):
+            break
+        Dc, Sc = Da[:, cols], S[:, cols]
+        lam_next = np.clip(y - step * Sc * (Q @ (Q.T @ (Dc + Sc * y))), 0, None)
+        t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        y, lam, t = lam_next + ((t - 1) / t_next) * (lam_next - lam), lam_next, t_next
+        if it % 20 == 0 or it == iters:
+            best[cols] = np.minimum(best[cols], bound(lam, cols))
+            keep = best[cols] > floor
+            cols, lam, y = cols[keep], lam[:, keep], y[:, keep]
+    return best
+
+
+def _batched_dual_constraint(V: np.ndarray, system: PatternSystem, slack: float = 1e-10, iters: int = 200,
+                             probe: int = 8) -> float:
+    """:func:`dual_constraint` for BN-before-ReLU systems (Thm 2.2/2.3/3.1), every (pattern, column, sign)
+    checked at once:
+
+    1. the bounds of λ = 0 and of the orthant point (:func:`multiplier_bounds` with no iterations), then the
+       ``probe`` largest refined exactly (NNLS): a floor, the largest constraint value known so far;
+    2. FISTA multiplier bounds on every pair above the floor, each stopping once below it;
+    3. NNLS in decreasing order of bound, until the next bound is within ``slack`` (relative) of the maximum.
+
+    Every value used bounds its cone maximum from above (an NNLS residual too, at its ρ ≥ 0), so the result
+    bounds the true maximum from above and exceeds it by at most ``slack`` relative: a dual point scaled by
+    it stays feasible."""
+    Q, D, K = system.U_prime, np.asarray(system.D, float), system.K
+    N, P = D.shape
+    columns = [np.tile(V[:, c], K) for c in range(V.shape[1])]  # G_iᵀv = U'ᵀ D_i (Sᵀv), S sum-pooling
+    pairs = [(sign, c) for c in range(len(columns)) for sign in (1.0, -1.0)]
+
+    def batch(floor, its):
+        return np.concatenate([multiplier_bounds(Q, D, np.broadcast_to(s * columns[c][:, None], (N, P)), its,
+                                                 floor) for s, c in pairs])
+
+    def exact(idx, bound):
+        (sign, c), i = pairs[idx // P], idx % P
+        mask = D[:, i]
+        return min(float(bound), cone_max(Q.T @ (mask * sign * columns[c]), np.where(mask[:, None] > 0, Q, -Q)))
+
+    cheap = batch(-np.inf, 0)
+    floor = max((exact(idx, cheap[idx]) for idx in np.argsort(-cheap)[:probe]), default=0.0)
+    bounds = np.minimum(cheap, batch(floor, iters))
+    worst, rest = 0.0, 0.0
+    for idx in np.argsort(-bounds):
+        if bounds[idx] <= worst * (1 + slack):
+            rest = float(bounds[idx])  # the largest bound not refined: every later one is smaller
+            break
+        worst = max(worst, exact(idx, bounds[idx]))
+    return max(worst, rest)
+
+
+def dual_constraint(V: np.ndarray, system: PatternSystem, batched: bool = True) -> float:
+    """``max_{i, c, ±} max_{s ∈ K_i, ‖s‖≤1} ±V_cᵀ G_i s`` (V: n or n×C; columns c checked separately).
+
+    Square U' (r + 1 = n): closed form. BN before ReLU (``per_pattern`` None): batched multiplier bounds
+    refined by NNLS where they bind (:func:`_batched_dual_constraint`); ``batched=False``: NNLS on every
+    pattern (the reference the tests compare with). Thm G.1's projected cones: one SOCP per pattern."""
     V = V[:, None] if V.ndim == 1 else V
     if system.per_pattern is None and system.K == 1 and system.U_prime.shape[0] == system.U_prime.shape[1]:
         return square_dual_constraint(V, system.D)
+    if system.per_pattern is None and batched:
+        return _batched_dual_constraint(V, system)
     worst = 0.0
     for G, B in system:
         for g in (G.T @ V).T:  # one column of V at a time
@@ -105,8 +201,9 @@ def square_dual_constraint(V: np.ndarray, D: np.ndarray) -> float:
 
 
 def lower_bound(loss: str, candidates: list[np.ndarray], y: np.ndarray, beta: float,
-                system: PatternSystem) -> dict:
-    """The best lower bound ``−L*(v̂)`` over the dual candidates, each scaled to feasibility."""
+                system: PatternSystem, batched: bool = True) -> dict:
+    """The best lower bound ``−L*(v̂)`` over the dual candidates, each scaled to feasibility
+    (:func:`dual_constraint`; ``batched``: its batched multiplier bounds, else NNLS on every pattern)."""
     best = {"lower_bound": -np.inf, "dual_constraint": np.inf, "dual_scale": 0.0}
     for V in candidates:
         if V is None or not np.all(np.isfinite(V)):
@@ -114,10 +211,10 @@ def lower_bound(loss: str, candidates: list[np.ndarray], y: np.ndarray, beta: fl
         V = losses.project_dual(loss, np.asarray(V, float).reshape(y.shape), y)
         if loss == "squared" and V.ndim == 2:
             # the column-wise program's dual constraints and L* both separate over columns: scale each
-            m = np.array([dual_constraint(V[:, c], system) for c in range(V.shape[1])])
+            m = np.array([dual_constraint(V[:, c], system, batched) for c in range(V.shape[1])])
             scale = np.where(m <= beta, 1.0, beta / np.maximum(m, 1e-300))
         else:
-            m = np.array(dual_constraint(V, system))
+            m = np.array(dual_constraint(V, system, batched))
             scale = np.array(1.0 if m <= beta else beta / m)
         lb = -losses.conjugate(loss, scale * V, y)
         if lb > best["lower_bound"]:

@@ -75,7 +75,8 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
     the exact default). ``solver``: "clarabel", "scs" or "bnconvex" (ours, squared loss; ``solver_options`` go to
     :func:`bnconvex.convex.solvers.solve_columns`). The certificate (:class:`~bnconvex.convex.Certificate`) holds
     ``primal_convex`` (the convex objective recomputed from the solution), ``primal_network`` (objective (9) of
-    the network), ``lower_bound`` (a dual point checked per pattern by NNLS), ``gap``, ``rel_gap``,
+    the network), ``lower_bound`` (a dual point scaled by sound per-pattern bounds:
+    :func:`bnconvex.convex.certificate.dual_constraint`), ``gap``, ``rel_gap``,
     ``max_violation``, ``patterns_complete``, ``solver``, ``status``, ``valid`` and ``time_s``. A CVXPY status
     other than "optimal"/"optimal_inaccurate" raises a RuntimeError; "optimal_inaccurate" is ``valid: false``.
     """
