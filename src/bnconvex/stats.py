@@ -79,9 +79,6 @@ class Interval:
         mean = f"{self.mean:+.{digits}f}" if signed else f"{self.mean:.{digits}f}"
         return f"{mean} ± {self.half:.{digits}f}" if self.resolved else mean
 
-    def scaled(self, factor: float) -> Interval:
-        return Interval(self.mean * factor, self.half * abs(factor), self.seeds)
-
 
 def _t(df: float) -> float:
     return float(_scipy_stats.t.ppf(0.5 + CONFIDENCE / 2, df))
