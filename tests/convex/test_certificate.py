@@ -3,9 +3,10 @@ refined by NNLS where they bind, against NNLS on every pattern."""
 
 import numpy as np
 import pytest
+import torch
 
 from bnconvex.convex import patterns, solve
-from bnconvex.convex.certificate import PatternSystem, cone_max, dual_constraint, multiplier_bounds
+from bnconvex.convex.certificate import PatternSystem, cone_max, dual_constraint, multiplier_bounds, project_on_cones
 from bnconvex.linalg import compact_svd
 
 
@@ -65,3 +66,47 @@ def test_batched_dual_constraint_of_a_pooled_system_thm31(rng):
     S = PatternSystem(U_prime=Up, D=D, K=K)
     v = rng.standard_normal(n)
     assert dual_constraint(v, S) == pytest.approx(dual_constraint(v, S, batched=False), rel=1e-9)
+
+
+def test_a_float32_search_still_gives_sound_float64_bounds_and_warm_multipliers_are_used(rng):
+    _, Up, D = system(rng)
+    v = rng.standard_normal(Up.shape[0])
+    A = np.broadcast_to(v[:, None], D.shape)
+    exact = exact_maxima(Up, D, v)
+    u32, lam = multiplier_bounds(Up, D.astype(float), A, iters=200, work_dtype=torch.float32, return_lam=True)
+    assert u32.dtype == np.float64 and np.all(u32 >= exact - 1e-12)  # evaluated in float64 at the λ found
+    top = exact > 0.1 * exact.max()
+    assert np.median((u32[top] - exact[top]) / exact[top]) < 1e-3
+    # the λ returned reproduces its bounds, and a warm start from it needs no iteration to match them
+    again = multiplier_bounds(Up, D.astype(float), A, iters=0, lam0=lam)
+    assert np.all(again <= u32 * (1 + 1e-12))
+
+
+def test_projection_on_cones_matches_the_nnls_projection(rng):
+    _, Up, D = system(rng, P=12)
+    sign = 2 * D.astype(float) - 1
+    S = rng.standard_normal((Up.shape[1], D.shape[1]))
+    X, lam = project_on_cones(torch.as_tensor(Up), torch.as_tensor(S), torch.as_tensor(sign), iters=5000)
+    from scipy.optimize import nnls
+    for j in range(D.shape[1]):
+        B = sign[:, j, None] * Up
+        mu, _ = nnls(B.T, -S[:, j], maxiter=5000)  # Moreau: Π_K(s) = s + Bᵀμ*
+        assert np.allclose(X[:, j].numpy(), S[:, j] + B.T @ mu, atol=1e-5)
+    assert (lam >= 0).all()
+    inside, _ = project_on_cones(torch.as_tensor(Up), torch.as_tensor(S), torch.as_tensor(sign), iters=5000,
+                                 margin=1e-2)
+    margins = sign * (Up @ inside.numpy())
+    assert margins.min() > 0  # a margin puts the inexact projection strictly inside the cone
+
+
+def test_above_the_exact_size_limit_the_dual_constraint_is_fista_only_and_still_sound(rng, monkeypatch):
+    from bnconvex.convex import certificate
+
+    _, Up, D = system(rng)
+    v = rng.standard_normal(Up.shape[0])
+    S = PatternSystem(U_prime=Up, D=D)
+    exact = dual_constraint(v, S, batched=False)
+    monkeypatch.setattr(certificate, "EXACT_MAX_ENTRIES", 0)  # every system is "large": no NNLS at all
+    monkeypatch.setattr(certificate, "cone_max", lambda *a: pytest.fail("NNLS ran above the size limit"))
+    fista_only = dual_constraint(v, S)
+    assert exact * (1 - 1e-12) <= fista_only <= exact * (1 + 1e-2)

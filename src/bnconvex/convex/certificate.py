@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from scipy.optimize import nnls
 
 from bnconvex import losses
@@ -78,53 +79,100 @@ def projected_cone_max(g: np.ndarray, B: np.ndarray, M: np.ndarray) -> float:
     return float(prob.value) * (1 + 1e-7) + 1e-10
 
 
-def multiplier_bounds(Q: np.ndarray, D: np.ndarray, A: np.ndarray, iters: int = 200, floor: float = -np.inf,
-                      chunk: int = 2**24) -> np.ndarray:
+def multiplier_bounds(Q, D, A, iters: int = 200, floor: float = -np.inf, chunk: int = 2**24, lam0=None,
+                      return_lam: bool = False, work_dtype=torch.float64):
     """Upper bounds ``u_j ≥ max_{s: B_j s ≥ 0, ‖s‖ ≤ 1} g_jᵀ s`` for a batch of J cone checks, all at once.
 
     Pair j: ``g_j = Qᵀ(D_j ∘ a_j)`` and ``B_j = diag(2D_j − 1) Q`` (Q: N×k, U' or Thm 3.1's stacked patches;
     D: N×J 0/1; A: N×J, the vectors a_j). By Moreau / Farkas the maximum is ``min_{λ ≥ 0} ‖g_j + B_jᵀλ‖``, so
     ``‖Qᵀ(D_j a_j + S_j λ_j)‖`` (S_j = 2D_j − 1) bounds it from above for **any** λ_j ≥ 0: how λ is found does
-    not matter for soundness. Here: the orthant point ``λ = (−D a)₊`` (exact when Q is square and orthogonal),
-    then up to ``iters`` steps of FISTA with projection on λ ≥ 0 on ``½‖Qᵀ(D a + S λ)‖²`` (step 1/‖Q‖²),
-    every product batched over the pairs; the best bound seen, and ‖g_j‖ (λ = 0), are kept. A pair whose bound
-    falls to ``floor`` or below stops iterating (the caller needs no better). float64 throughout; pairs are
+    not matter for soundness. Here: the orthant point ``λ = (−D a)₊`` (exact when Q is square and orthogonal)
+    or ``lam0`` (N×J, e.g. a solver's multipliers; clipped to λ ≥ 0), then up to ``iters`` steps of FISTA with
+    projection on λ ≥ 0 on ``½‖Qᵀ(D a + S λ)‖²`` (step 1/‖Q‖²), every product batched over the pairs; the
+    best bound seen, and ‖g_j‖ (λ = 0), are kept. A pair whose bound falls to ``floor`` or below stops
+    iterating (the caller needs no better). The search runs in ``work_dtype`` (float32 halves its cost:
+    only λ comes out of it); the bounds returned are evaluated in float64 at the λ found, so they are sound
+    whatever the search's rounding. Torch on the device of torch inputs (numpy in, numpy out); pairs are
     processed in chunks of at most ``chunk`` entries of an N×J array: memory O(N·J), no per-pattern blocks.
+    ``return_lam``: also the multipliers of the bounds (N×J; zero where λ = 0 was best).
     """
-    Q, D, A = (np.asarray(M, float) for M in (Q, D, A))
+    as_numpy = not isinstance(Q, torch.Tensor)
+    dev = Q.device if not as_numpy else "cpu"
+    t = lambda M: None if M is None else torch.as_tensor(np.array(M) if not isinstance(M, torch.Tensor) else M,
+                                                         dtype=torch.float64, device=dev)
+    Q, D, A, lam0 = t(Q), t(D), t(A), t(lam0)
     N, J = D.shape
-    step = 1.0 / max(np.linalg.norm(Q, 2) ** 2, 1e-300)
-    out = np.empty(J)
+    Qw = Q.to(work_dtype)
+    step = 1.0 / max(float(torch.linalg.matrix_norm(Q, 2)) ** 2, 1e-300)
+    out = torch.empty(J, dtype=torch.float64, device=dev)
+    lam_out = torch.zeros((N, J), dtype=torch.float64, device=dev) if return_lam else None
     width = max(1, chunk // max(N, 1))
     for lo in range(0, J, width):
         sl = slice(lo, min(J, lo + width))
-        out[sl] = _fista_bounds(Q, D[:, sl] * A[:, sl], 2 * D[:, sl] - 1, step, iters, floor)
-    return out
+        Da, S = D[:, sl] * A[:, sl], 2 * D[:, sl] - 1
+        lam = _fista_multipliers(Qw, Da.to(work_dtype), S.to(work_dtype), step, iters, floor,
+                                 None if lam0 is None else lam0[:, sl].to(work_dtype)).to(torch.float64)
+        zero = torch.linalg.vector_norm(Q.T @ Da, dim=0)
+        found = torch.linalg.vector_norm(Q.T @ (Da + S * lam), dim=0)
+        out[sl] = torch.minimum(zero, found)
+        if return_lam:
+            lam_out[:, sl] = torch.where((found < zero)[None], lam, torch.zeros_like(lam))
+    if as_numpy:
+        out = out.cpu().numpy()
+        lam_out = None if lam_out is None else lam_out.cpu().numpy()
+    return (out, lam_out) if return_lam else out
 
 
-def _fista_bounds(Q, Da, S, step, iters, floor):
-    """:func:`multiplier_bounds` on one chunk: ``Da = D ∘ A``, ``S = 2D − 1``."""
+def _fista_multipliers(Q, Da, S, step, iters, floor, lam0=None, shift=None):
+    """The search of :func:`multiplier_bounds` on one chunk (torch, in Q's dtype): ``Da = D ∘ A``,
+    ``S = 2D − 1``; returns the λ ≥ 0 (N×J) of the best bound seen per pair. ``shift`` (J,): minimize
+    ``½‖Qᵀ(D a + S λ)‖² − shift_j Σλ`` instead (the dual of a projection onto ``S Q x ≥ shift``); "best" is
+    then by that objective."""
     def bound(lam, cols):
-        return np.linalg.norm(Q.T @ (Da[:, cols] + S[:, cols] * lam), axis=0)
+        value = torch.linalg.vector_norm(Q.T @ (Da[:, cols] + S[:, cols] * lam), dim=0)
+        return value if shift is None else value**2 / 2 - shift[cols] * lam.sum(0)
 
-    everything = np.arange(Da.shape[1])
-    lam = np.clip(-Da, 0, None)
-    best = np.minimum(np.linalg.norm(Q.T @ Da, axis=0), bound(lam, everything))
+    everything = torch.arange(Da.shape[1], device=Da.device)
+    best_lam = torch.clamp(-Da, min=0) if lam0 is None else torch.clamp(lam0, min=0)
+    best = bound(best_lam, everything)
     cols = everything[best > floor]
-    lam = lam[:, cols]
+    lam = best_lam[:, cols]
     y, t = lam, 1.0
     for it in range(1, iters + 1):
         if not len(cols):
             break
         Dc, Sc = Da[:, cols], S[:, cols]
-        lam_next = np.clip(y - step * Sc * (Q @ (Q.T @ (Dc + Sc * y))), 0, None)
+        grad = Sc * (Q @ (Q.T @ (Dc + Sc * y)))
+        lam_next = torch.clamp(y - step * (grad if shift is None else grad - shift[cols]), min=0)
         t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
         y, lam, t = lam_next + ((t - 1) / t_next) * (lam_next - lam), lam_next, t_next
         if it % 20 == 0 or it == iters:
-            best[cols] = np.minimum(best[cols], bound(lam, cols))
+            value = bound(lam, cols)
+            better = value < best[cols]
+            best[cols] = torch.where(better, value, best[cols])
+            best_lam[:, cols] = torch.where(better[None], lam, best_lam[:, cols])
             keep = best[cols] > floor
             cols, lam, y = cols[keep], lam[:, keep], y[:, keep]
-    return best
+    return best_lam
+
+
+def project_on_cones(Q, S, sign, iters: int = 200, lam0=None, work_dtype=torch.float64, margin: float = 0.0):
+    """Blocks ``S`` (k×J) projected (approximately) onto their cones ``{x : sign_j ∘ (Q x) ≥ 0}`` (Q: N×k with
+    orthonormal columns, sign: N×J of ±1): ``x_j = s_j + Qᵀ(sign_j ∘ λ_j)`` (Moreau: exact at
+    ``λ = argmin_{λ ≥ 0} ‖s_j + Qᵀ(sign_j ∘ λ)‖``) with λ from the FISTA of :func:`multiplier_bounds` (the
+    problem with ``D a = Q s``), searched in ``work_dtype`` from ``lam0``; x in Q's dtype. ``margin`` > 0
+    projects onto ``sign_j ∘ (Q x) ≥ margin·‖s_j‖/√N`` instead, strictly inside the cone, so that the search's
+    inexactness rarely leaves x outside it. Returns (x, λ). x may still violate its cone slightly: callers
+    that need exact feasibility finish the repair."""
+    step = 1.0 / max(float(torch.linalg.matrix_norm(Q, 2)) ** 2, 1e-300)
+    Qw = Q.to(work_dtype)
+    shift = (margin / np.sqrt(Q.shape[0])) * torch.linalg.vector_norm(S, dim=0).to(work_dtype) if margin else None
+    lam = _fista_multipliers(Qw, (Q @ S).to(work_dtype), sign.to(work_dtype), step, iters, -np.inf,
+                             None if lam0 is None else lam0.to(work_dtype), shift).to(Q.dtype)
+    return S + Q.T @ (sign * lam), lam
+
+
+EXACT_MAX_ENTRIES = 2e7  # N·k of Q above which no NNLS runs (each would take minutes): FISTA bounds only
 
 
 def _batched_dual_constraint(V: np.ndarray, system: PatternSystem, slack: float = 1e-10, iters: int = 200,
@@ -139,15 +187,20 @@ def _batched_dual_constraint(V: np.ndarray, system: PatternSystem, slack: float 
 
     Every value used bounds its cone maximum from above (an NNLS residual too, at its ρ ≥ 0), so the result
     bounds the true maximum from above and exceeds it by at most ``slack`` relative: a dual point scaled by
-    it stays feasible."""
+    it stays feasible. Above :data:`EXACT_MAX_ENTRIES` (Q of N·k entries, e.g. CIFAR-10's 10,000 × 3073) no
+    NNLS runs: the result is the largest FISTA bound (searched in float32, evaluated in float64), still an
+    upper bound of the maximum, but it may exceed it by more than ``slack``: the lower bound it gives is
+    sound and possibly looser."""
     Q, D, K = system.U_prime, np.asarray(system.D, float), system.K
     N, P = D.shape
     columns = [np.tile(V[:, c], K) for c in range(V.shape[1])]  # G_iᵀv = U'ᵀ D_i (Sᵀv), S sum-pooling
     pairs = [(sign, c) for c in range(len(columns)) for sign in (1.0, -1.0)]
+    large = Q.size > EXACT_MAX_ENTRIES
 
     def batch(floor, its):
         return np.concatenate([multiplier_bounds(Q, D, np.broadcast_to(s * columns[c][:, None], (N, P)), its,
-                                                 floor) for s, c in pairs])
+                                                 floor, work_dtype=torch.float32 if large else torch.float64)
+                               for s, c in pairs])
 
     def exact(idx, bound):
         (sign, c), i = pairs[idx // P], idx % P
@@ -155,6 +208,8 @@ def _batched_dual_constraint(V: np.ndarray, system: PatternSystem, slack: float 
         return min(float(bound), cone_max(Q.T @ (mask * sign * columns[c]), np.where(mask[:, None] > 0, Q, -Q)))
 
     cheap = batch(-np.inf, 0)
+    if large:
+        return float(np.minimum(cheap, batch(-np.inf, iters)).max())
     floor = max((exact(idx, cheap[idx]) for idx in np.argsort(-cheap)[:probe]), default=0.0)
     bounds = np.minimum(cheap, batch(floor, iters))
     worst, rest = 0.0, 0.0
