@@ -105,7 +105,8 @@ def test_stopped_early_it_reports_the_gap_and_no_convergence(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_float32_runs(method):
     out = run(method, tol=1e-4, dtype=torch.float32)
-    assert out.S.dtype == torch.float32 and out.converged
+    certified = torch.float64 if method == "admm" else torch.float32  # ADMM: float32 iterations, float64 bounds
+    assert out.S.dtype == certified and out.converged
     assert out.upper == pytest.approx(clarabel(method)["primal_convex"], rel=2e-4)
 
 
@@ -180,3 +181,66 @@ def test_a_pattern_without_interior_is_refused(rng):
     D[:, 0] = np.arange(20) % 2 == 0  # alternate rows of random 2-D points: no half-plane realizes them
     with pytest.raises(ValueError, match="empty interior"):  # the perceptron gives up, the LP proves it
         interior_directions(torch.as_tensor(Up), torch.as_tensor(D, dtype=torch.float64), steps=20)
+
+
+# --- ADMM on rows (r + 1 < n, large n) -------------------------------------------------------------------------
+
+def test_row_prox_solves_its_row_separable_problem(rng):
+    """z-update of the ADMM: ½‖Σ_i D_i(z_i − z'_i) − y‖² + ρ/2‖z − C‖² over the orthants, against Clarabel."""
+    import cvxpy as cp
+
+    from bnconvex.convex.solvers.admm import row_prox
+
+    n, P, rho = 7, 5, 0.7
+    D = (rng.random((n, P)) < 0.5).astype(float)
+    C, y = rng.standard_normal((2, n, P)), rng.standard_normal(n)
+    z, t = row_prox(torch.as_tensor(C), torch.as_tensor(D), torch.as_tensor(y), rho, torch.zeros(n), 1e-12)
+    z = z.numpy()
+    Z0, Z1 = cp.Variable((n, P)), cp.Variable((n, P))
+    sign = 2 * D - 1
+    fit = cp.sum(cp.multiply(D, Z0 - Z1), axis=1)
+    cost = 0.5 * cp.sum_squares(fit - y) + rho / 2 * (cp.sum_squares(Z0 - C[0]) + cp.sum_squares(Z1 - C[1]))
+    prob = cp.Problem(cp.Minimize(cost),
+                      [cp.multiply(sign, Z0) >= 0, cp.multiply(sign, Z1) >= 0])
+    prob.solve(solver=cp.CLARABEL)
+    ours = 0.5 * np.sum(((D * (z[0] - z[1])).sum(1) - y) ** 2) + rho / 2 * np.sum((z - C) ** 2)
+    assert (sign * z).min() >= 0
+    assert ours <= prob.value + 1e-8 and ours == pytest.approx(prob.value, rel=1e-7)
+    assert np.allclose(t.numpy(), (D * (z[0] - z[1])).sum(1) - y)  # t: the rows' residuals
+
+
+def test_admm_float32_iterations_float64_certificates():
+    X, y, D, Up, beta = instance("admm")
+    out = run("admm", tol=1e-4)  # tol ≥ 1e-5: float32 iterations
+    assert out.extra["iter_dtype"] == "float32" and out.S.dtype == torch.float64 and out.converged
+    _, upper, margins = recomputed("admm", out.S.numpy())
+    p_star = clarabel("admm")["primal_convex"]
+    assert margins.min() >= 0 and upper == pytest.approx(out.upper, rel=1e-12)
+    assert out.lower <= p_star * (1 + 1e-9) <= out.upper * (1 + 2e-9)
+
+
+def test_admm_trace_is_monotone_and_it_holds_no_n_by_n_matrix():
+    X, y, D, Up, beta = instance("admm")
+    seen = []
+    solver = METHODS["admm"](Up, D, y, beta)
+    out = solver.run(tol=1e-7, progress=lambda it, t, up, lo, rho: seen.append((up, lo)))
+    ups, los = np.array([u for u, _ in seen]), np.array([lo for _, lo in seen])
+    assert len(seen) == len(out.extra["trace"]) >= 2
+    assert np.all(np.diff(ups) <= 0) and np.all(np.diff(los) >= 0)  # best bounds so far
+    n = Up.shape[0]
+    shapes = [v.shape for v in vars(solver).values() if isinstance(v, torch.Tensor)]
+    assert all(s.count(n) <= 1 for s in shapes)  # memory O(nP + n(r+1))
+
+
+def test_admm_repair_makes_any_blocks_feasible_and_rescaling_never_hurts(rng):
+    X, y, D, Up, beta = instance("admm")
+    solver = METHODS["admm"](Up, D, y, beta)
+    S = torch.as_tensor(rng.standard_normal((2, Up.shape[1], D.shape[1])))
+    S[:, :, :3] = 0  # empty blocks stay empty
+    feasible = solver.feasible(S, iters=50)
+    _, _, margins = recomputed("admm", feasible.numpy())
+    assert margins.min() >= 0 and torch.all(feasible[:, :, :3] == 0)
+    scaled = solver.rescale(feasible)
+    assert solver.objective(scaled) <= solver.objective(feasible)
+    ratio = scaled / torch.where(feasible == 0, torch.ones_like(feasible), feasible)
+    assert torch.all(ratio >= 0)  # a ≥ 0 per block: cones are closed under it

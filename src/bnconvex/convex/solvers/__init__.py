@@ -1,6 +1,7 @@
 """Our own solvers of the Thm 2.2 program (squared loss), one file per method, behind the interface of
 :mod:`.base`: ``orthant_dual`` (:class:`OrthantDual`, dual L-BFGS-B, U' square), ``interior_point``
-(:class:`InteriorPoint`), ``admm`` (:class:`ADMM`, for problems too large for the interior point).
+(:class:`InteriorPoint`), ``admm`` (:class:`ADMM` on rows, memory O(nP + n(r+1)), for problems too large for the
+interior point).
 ``solver="bnconvex"`` of :func:`bnconvex.convex.solve` runs them through :func:`solve_columns`.
 """
 

@@ -61,17 +61,30 @@ def _center(U, sign, H, steps):
     return H / H.norm(dim=0, keepdim=True)
 
 
-def _feasible_directions(U: torch.Tensor, D: torch.Tensor, steps: int) -> torch.Tensor:
+def perceptron_directions(U: torch.Tensor, D: torch.Tensor, steps: int) -> torch.Tensor:
+    """Unit h (r1×P) with ``(2D_i − I)U'h_i > 0`` found by a batched perceptron in at most ``steps`` rounds;
+    a zero column where it found none."""
     sign = 2 * D - 1
     H = U.T @ sign  # the rows' signed mean direction: a good start for sampled patterns
     for _ in range(steps):
-        margin = sign * (U @ H)
-        bad = margin <= 1e-9 * margin.abs().amax(0, keepdim=True)
+        bad = _violated(U, sign, H)
         if not bad.any():
-            return H / H.norm(dim=0, keepdim=True)
+            break
         H = H + U.T @ (sign * bad) * (1.0 / bad.sum(0, keepdim=True).clamp_min(1))
+    H = torch.where(_violated(U, sign, H).any(0, keepdim=True), torch.zeros_like(H), H)
+    return H / torch.linalg.vector_norm(H, dim=0, keepdim=True).clamp_min(1e-300)
+
+
+def _violated(U, sign, H):
     margin = sign * (U @ H)
-    for i in torch.nonzero((margin <= 1e-9 * margin.abs().amax(0, keepdim=True)).any(0)).flatten().tolist():
+    return margin <= 1e-9 * margin.abs().amax(0, keepdim=True)
+
+
+def _feasible_directions(U: torch.Tensor, D: torch.Tensor, steps: int) -> torch.Tensor:
+    """:func:`perceptron_directions`, then an LP for the patterns it left without one."""
+    H = perceptron_directions(U, D, steps)
+    sign = 2 * D - 1
+    for i in torch.nonzero((H == 0).all(0)).flatten().tolist():
         H[:, i] = torch.as_tensor(_lp_interior(U.cpu().double().numpy(), sign[:, i].cpu().double().numpy()),
                                   dtype=H.dtype, device=H.device)
     return H / H.norm(dim=0, keepdim=True)
