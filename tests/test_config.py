@@ -75,6 +75,8 @@ BAD_CONFIGS = [
      "sources.cifar10.known_hash"),
     ("cnae9-no-hash", lambda c: (_with_cnae9(c), c["sources"].pop("cnae9")), "sources.cnae9.known_hash"),
     ("bnconvex-hinge", lambda c: c["convex"]["thm22"].update(loss="hinge"), "convex.thm22.loss"),
+    ("tol-needs-bnconvex", lambda c: c["convex"]["thm22"].update(solver="clarabel", tol=1e-3), "convex.thm22.tol"),
+    ("tol-above-one", lambda c: c["convex"]["thm22"].update(tol=2.0), "convex.thm22.tol"),
     ("convex-n-odd", lambda c: c["convex"]["g1"].update(n=13), "convex.g1.n: 13 is odd"),
     ("convex-n-above-class-size", lambda c: c["convex"]["thm22"].update(n=400), "convex.thm22.n: 400 takes 200"),
     ("convex-cnn-kernel", lambda c: c["convex"]["cnn"].update(kernel=13), "convex.cnn.kernel"),

@@ -384,6 +384,9 @@ def _check_convex(config: dict, prepared: dict) -> list[Problem]:
     if thm22.get("solver", cx["solver"]) == "bnconvex" and thm22["loss"] != "squared":
         out.append((("convex", "thm22", "loss"), f"{thm22['loss']!r} needs solver clarabel or scs: "
                     "convex.thm22.solver bnconvex handles the squared loss only"))
+    if thm22.get("solver", cx["solver"]) != "bnconvex":
+        out += [(("convex", "thm22", key), "applies to solver bnconvex only (convex.thm22.solver)")
+                for key in ("tol", "time_limit_s") if key in thm22]
     if image:
         c, H, W = image
         geometry = cx["cnn"]

@@ -11,7 +11,8 @@ s = dict(p.settings)
 data = load_prepared(snakemake.input.npz)
 X, y = convex_jobs.binary_task(data.X_train, data.y_train, p.classes, s["n"], seed=s["seed"])
 if snakemake.rule == "convex_thm22":
-    res = convex_jobs.thm22_sampled(X, y, s["beta"], s["P"], s["seed"], s["loss"], p.solver)
+    own = {k: s[k] for k in ("tol", "time_limit_s") if k in s}  # solver bnconvex only (checked at parse time)
+    res = convex_jobs.thm22_sampled(X, y, s["beta"], s["P"], s["seed"], s["loss"], p.solver, **own)
 elif snakemake.rule == "convex_exact2d":
     res, X2, grid = convex_jobs.exact_2d(X, y, s["beta"], solver=p.solver)
     save_npz(out.grid, X2=X2, y=y, **grid)

@@ -21,10 +21,12 @@ def binary_task(X, y, classes, n: int | None = None, seed: int = 0):
     return Xs, np.where(ys == 1, 1.0, -1.0)
 
 
-def thm22_sampled(X, y, beta: float, P: int, seed: int, loss: str = "squared", solver: str = "clarabel"):
-    """Thm 2.2 over P sampled patterns (the paper's setting, P = m1)."""
+def thm22_sampled(X, y, beta: float, P: int, seed: int, loss: str = "squared", solver: str = "clarabel",
+                  **solver_options):
+    """Thm 2.2 over P sampled patterns (the paper's setting, P = m1); ``solver_options`` (``tol``,
+    ``time_limit_s``) go to our solver (solver="bnconvex")."""
     D = patterns(X, method="sample", P=P, seed=seed)
-    return solve(X, y, beta, patterns=D, loss=loss, solver=solver, patterns_complete=False)
+    return solve(X, y, beta, patterns=D, loss=loss, solver=solver, patterns_complete=False, **solver_options)
 
 
 def exact_2d(X, y, beta: float, grid_size: int = 80, solver: str = "clarabel"):
