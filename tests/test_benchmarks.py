@@ -1,6 +1,7 @@
 """The benchmarks' own helpers (benchmarks/ is not a package: loaded from its files)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load(name):
+    if str(ROOT / "benchmarks") not in sys.path:  # the benchmarks import each other as scripts do
+        sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -61,16 +61,20 @@ def row_prox(C: torch.Tensor, D: torch.Tensor, y: torch.Tensor, rho: float, t: t
     Σ_i D_ij (c'_ij + t/ρ)₊ + y_j`` (increasing) by Newton inside a bracket, secant when Newton leaves it."""
     c0, c1 = C[0], C[1]
 
+    acc = torch.float64  # the rows' sums accumulate in float64 whatever the entries' dtype: no rounding stall
+    yd = y.to(acc)
+
     def h(t):
-        a, b = D * (c0 - t[:, None] / rho), D * (c1 + t[:, None] / rho)
-        value = t - a.clamp_min(0).sum(1) + b.clamp_min(0).sum(1) + y
+        tc = t.to(C.dtype)[:, None] / rho
+        a, b = D * (c0 - tc), D * (c1 + tc)
+        value = t - a.clamp_min(0).sum(1, dtype=acc) + b.clamp_min(0).sum(1, dtype=acc) + yd
         return value, 1 + ((a > 0).sum(1) + (b > 0).sum(1)) / rho
 
-    hi = torch.clamp((D * c0.clamp_min(0)).sum(1) - y, min=0)  # h(hi) ≥ 0
-    lo = torch.clamp(-(D * c1.clamp_min(0)).sum(1) - y, max=0)  # h(lo) ≤ 0
+    hi = torch.clamp((D * c0.clamp_min(0)).sum(1, dtype=acc) - yd, min=0)  # h(hi) ≥ 0
+    lo = torch.clamp(-(D * c1.clamp_min(0)).sum(1, dtype=acc) - yd, max=0)  # h(lo) ≤ 0
     h_hi, h_lo = h(hi)[0], h(lo)[0]
-    t = torch.minimum(torch.maximum(t, lo), hi)
-    scale = tol * (1 + y.abs() + hi - lo)  # per row: rounding of sums of that size
+    t = torch.minimum(torch.maximum(t.to(acc), lo), hi)
+    scale = tol * (1 + yd.abs() + hi - lo)  # per row: the size of its sums
     for _ in range(max_iter):
         value, slope = h(t)
         if bool((value.abs() <= scale).all()):
@@ -81,7 +85,7 @@ def row_prox(C: torch.Tensor, D: torch.Tensor, y: torch.Tensor, rho: float, t: t
         newton = t - value / slope
         secant = lo - h_lo * (hi - lo) / (h_hi - h_lo).clamp_min(1e-30)
         t = torch.where((newton <= lo) | (newton >= hi), secant, newton)
-    on = D > 0
+    on, t = D > 0, t.to(C.dtype)
     z0 = torch.where(on, (c0 - t[:, None] / rho).clamp_min(0), c0.clamp_max(0))
     z1 = torch.where(on, (c1 + t[:, None] / rho).clamp_min(0), c1.clamp_max(0))
     return torch.stack([z0, z1]), t
@@ -106,8 +110,13 @@ class ADMM(OwnSolver):
 
     def run(self, tol=1e-6, time_limit_s=None, *, warm=None, rho=None, max_iter=100_000, check_every=10,
             relax: float = 1.6, iter_dtype=None, refine_iters: int = 20, project_iters: int = 50,
-            progress=None) -> SolverResult:
-        """``progress``: called as ``progress(it, t, upper, lower, rho)`` after every full certificate."""
+            progress=None, directions=None) -> SolverResult:
+        """``progress``: called as ``progress(it, t, upper, lower, rho)`` after every full certificate.
+        ``directions``: known interior directions of the cones (r1×P, e.g. the Gaussian directions that sampled
+        the patterns), used by the repair wherever their margins check positive in float64 (the perceptron
+        elsewhere)."""
+        if directions is not None:
+            self._known_directions(directions)
         it_dtype = iter_dtype or self.iter_dtype or (torch.float32 if tol >= 1e-5 else torch.float64)
         U, D, y = (a.to(it_dtype) for a in (self.U, self.D, self.y))
         sign = 2 * D - 1
@@ -240,6 +249,12 @@ class ADMM(OwnSolver):
         if value(prev) >= start:
             return S
         return S * prev.reshape(2, 1, self.P)
+
+    def _known_directions(self, H):
+        H = torch.as_tensor(np.asarray(H, dtype=float), dtype=self.U.dtype, device=self.device)
+        inside = ((self.sign * (self.U @ H)) > 0).all(0)
+        self._directions = torch.where(inside[None], H / torch.linalg.vector_norm(H, dim=0).clamp_min(1e-300), 0)
+        self._tried = inside.clone()  # the perceptron still runs where a given direction failed
 
     def directions(self, cols: torch.Tensor, work_dtype=torch.float64, steps: int = 50) -> torch.Tensor:
         """Interior directions of the cones of patterns ``cols`` (r1×len(cols), in self.U's dtype; a zero
