@@ -159,8 +159,8 @@ class ADMM(OwnSolver):
                 cert_s += last_time - now
                 if progress:
                     progress(it, *trace[-1], rho)
-                if rel_gap(best["upper"], best["lower"]) <= tol or out_of_time:
-                    break
+                if rel_gap(best["upper"], best["lower"]) <= tol or out_of_time or timed_out(t0, time_limit_s):
+                    break  # (a certificate that ran past the limit ends the run too)
             primal_res = float(torch.linalg.vector_norm(Z - US))
             dual_res = rho * float(torch.linalg.vector_norm(torch.einsum("nr,knp->krp", U, Z - Z_old)))
             factor = 2.0 if primal_res > 10 * dual_res else 0.5 if dual_res > 10 * primal_res else 1.0
