@@ -207,9 +207,9 @@ def _batched_dual_constraint(V: np.ndarray, system: PatternSystem, slack: float 
         mask = D[:, i]
         return min(float(bound), cone_max(Q.T @ (mask * sign * columns[c]), np.where(mask[:, None] > 0, Q, -Q)))
 
+    if large:  # FISTA starts at the orthant point and keeps the λ = 0 bound: no separate cheap pass
+        return float(batch(-np.inf, iters).max())
     cheap = batch(-np.inf, 0)
-    if large:
-        return float(np.minimum(cheap, batch(-np.inf, iters)).max())
     floor = max((exact(idx, cheap[idx]) for idx in np.argsort(-cheap)[:probe]), default=0.0)
     bounds = np.minimum(cheap, batch(floor, iters))
     worst, rest = 0.0, 0.0

@@ -50,6 +50,7 @@ import torch
 
 from bnconvex.convex.certificate import multiplier_bounds, project_on_cones
 from bnconvex.convex.solvers.base import OwnSolver, SolverResult, rel_gap, timed_out
+from bnconvex.convex.solvers.interior_point import perceptron_directions
 
 
 def row_prox(C: torch.Tensor, D: torch.Tensor, y: torch.Tensor, rho: float, t: torch.Tensor,
@@ -259,8 +260,6 @@ class ADMM(OwnSolver):
     def directions(self, cols: torch.Tensor, work_dtype=torch.float64, steps: int = 50) -> torch.Tensor:
         """Interior directions of the cones of patterns ``cols`` (r1×len(cols), in self.U's dtype; a zero
         column where the perceptron found none in ``steps`` rounds), found once per pattern and kept."""
-        from bnconvex.convex.solvers.interior_point import perceptron_directions
-
         if self._directions is None:
             self._directions = torch.zeros((self.r1, self.P), dtype=self.U.dtype, device=self.device)
             self._tried = torch.zeros(self.P, dtype=torch.bool, device=self.device)
