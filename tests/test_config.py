@@ -22,6 +22,7 @@ from bnconvex.experiments.specs import resolve_spec
 TEST_CONFIG = yaml.safe_load((ROOT / "config/test.yaml").read_text())
 CNAE9 = {"source": "cnae9", "classes": None, "split": "official", "scaling": "none", "seed": 0}
 CNAE9_HASH = {"known_hash": "sha256:" + "0" * 64}
+PANELS = {"a": {"dataset": "digits", "models": ["sgd"]}}
 
 
 def _fig_model(fig, i, model):
@@ -100,8 +101,23 @@ BAD_CONFIGS = [
     ("default-k-above-d", lambda c: c["train"]["defaults"].update(k=100), "train.defaults.k"),
     ("cnn-pool", lambda c: c["train"]["models"]["cnn"].update(pool=5), "train.models.cnn.pool"),
     ("model-setting-typo", lambda c: c["train"]["models"]["sgd"].update(lrr=1), "train.models.sgd.lrr"),
-    ("unknown-figure", lambda c: c["train"]["figures"].update(fig7={"dataset": "digits", "models": ["sgd"]}),
-     "train.figures.fig7"),
+    ("unknown-figure", lambda c: c["train"]["figures"].update(fig14={"dataset": "digits", "models": ["sgd"]}),
+     "train.figures.fig14"),
+    ("figure-panels-and-dataset", lambda c: c["train"]["figures"]["fig3"].update(panels=PANELS),
+     "train.figures.fig3.dataset: give either dataset and models (one panel) or panels"),
+    ("figure-without-dataset", lambda c: c["train"]["figures"]["fig3"].pop("dataset"),
+     "train.figures.fig3.dataset: required (or give panels"),
+    ("panels-on-one-dataset", lambda c: c["train"]["figures"].update(fig9={"panels": {**PANELS, "b": PANELS["a"]}}),
+     "train.figures.fig9.panels.b.dataset: 'digits' is also panel a's"),
+    ("fig1-panels", lambda c: c["train"]["figures"].update(fig1={"panels": PANELS}), "train.figures.fig1.panels"),
+    ("panel-letter", lambda c: c["train"]["figures"].update(fig9={"panels": {"z": PANELS["a"]}}),
+     "train.figures.fig9.panels"),
+    ("panel-unknown-model",
+     lambda c: c["train"]["figures"].update(fig9={"panels": {"a": {"dataset": "digits", "models": ["nosuch"]}}}),
+     "train.figures.fig9.panels.a.models[0]: unknown model 'nosuch'"),
+    ("panel-dataset-unlisted",
+     lambda c: c["train"]["figures"].update(fig9={"panels": {"a": {"dataset": "cifar10", "models": ["sgd"]}}}),
+     "train.figures.fig9.panels.a.dataset: 'cifar10' is not listed"),
     ("figure-dataset", lambda c: c["train"]["figures"]["fig3"].update(dataset="cifar10"),
      "train.figures.fig3.dataset"),
     ("thm51-dataset", lambda c: c["train"]["thm51"].update(dataset="cifar10"), "train.thm51.dataset"),
@@ -274,3 +290,16 @@ def test_resolve_spec_refuses_bad_sweep_points(model, problem):
         resolve_spec(model, {"lr": 0.1}, {"sgd": {"arch": "bn"}})
     assert problem in str(info.value)
     assert resolve_spec("sgd-lr1e-3", {"lr": 0.1}, {"sgd": {"arch": "bn"}})["lr"] == 1e-3
+
+
+def test_figure_panels_and_their_seeds():
+    from bnconvex.config import Panel, figure_panels, train_panels
+
+    assert figure_panels({"dataset": "d", "models": ["sgd"]}, 3) == [Panel("", "d", ("sgd",), 3)]
+    entry = {"seeds": 2, "panels": {"a": {"dataset": "d", "models": ["sgd"]},
+                                    "b": {"dataset": "e", "models": ["sgd", "convex"], "seeds": 5}}}
+    assert figure_panels(entry, 1) == [Panel("a", "d", ("sgd",), 2), Panel("b", "e", ("sgd", "convex"), 5)]
+    train = {"seeds": 4, "figures": {"fig3": {"dataset": "d", "models": ["sgd"]}, "fig9": entry}}
+    assert [(fig, p.label, p.seeds) for fig, p in train_panels(train)] == [("fig3", "", 4), ("fig9", "a", 2),
+                                                                           ("fig9", "b", 5)]
+    assert train_panels(None) == []

@@ -208,3 +208,22 @@ def test_every_row_names_its_page_and_a_verdict(tmp_path):
     assert "SGD 80.0%" in row["we measure"] and "1 seed: no interval" in row["we measure"]
     assert row["paper reports"] == pages.reported("fig9").get("claim", "(no claim recorded)")
     assert table.loc[row["figure"], "we measure"] == row["we measure"]
+
+
+def test_a_figure_of_two_panels_gets_rows_per_panel_with_its_letter_and_scale(tmp_path):
+    """Fig. 9 (a) CIFAR-10 and (b) CIFAR-100: one table and scale per panel, each panel decided on its own."""
+    tables = []
+    for label, acc in (("a", 0.8), ("b", 0.3)):
+        T = pd.DataFrame([{"model": "sgd", "epoch": e, "train_acc": 1.0, "test_acc": acc} for e in range(6)])
+        T.to_csv(tmp_path / f"{label}.csv", index=False)
+        tables.append(str(tmp_path / f"{label}.csv"))
+    rows = paper.panel_claims("fig9", tables, ["digits, n ≈ 10", "cnae9, n ≈ 20"], ["a", "b"])
+    assert [r["figure"].rsplit(" ", 1)[1] for r in rows] == ["(a)", "(b)"]
+    assert "SGD 80.0%" in rows[0]["we measure"] and "SGD 30.0%" in rows[1]["we measure"]
+    assert [r["ours: data, scale"] for r in rows] == ["digits, n ≈ 10", "cnae9, n ≈ 20"]
+    table = paper.comparison({"fig9": ["s1", "s2"]}, fig9=tables, panels={"fig9": ["a", "b"]})
+    assert table.loc[rows[1]["figure"], "ours: data, scale"] == "s2"
+    assert table.loc[rows[0]["figure"], "we measure"] == rows[0]["we measure"]
+    # one panel given without a letter keeps the figure's plain row label
+    [one] = paper.panel_claims("fig9", tables[0], "digits")
+    assert not one["figure"].endswith(")")

@@ -93,3 +93,17 @@ def test_plot_data_is_one_csv_per_curve_and_replaces_the_old_directory(tmp_path)
     assert pd.read_csv(out / "train" / "digits-sgd.csv").columns.tolist() == ["epoch", "train_acc", "test_acc"]
     assert pd.read_csv(out / "fig4" / "trial2.csv")["objective"].tolist() == [4.0, 2.5]
     assert [p.name for p in tmp_path.iterdir()] == ["plots"]  # no temporary left beside it
+
+
+def test_curves_figure_draws_one_row_per_panel(tmp_path):
+    import pandas as pd
+
+    T = pd.DataFrame({"model": ["sgd"] * 3, "epoch": [0, 1, 2], "train_acc": [0.1, 0.5, 0.9],
+                      "test_acc": [0.1, 0.4, 0.8]})
+    fig = curves_figure([T, T.assign(test_acc=T.test_acc / 2)], ["train_acc", "test_acc"], title=["(a) x", "(b) y"])
+    axes = fig.get_axes()
+    assert len(axes) == 4 and axes[0].get_title(loc="left").startswith("(a) x")
+    assert axes[2].get_title(loc="left").startswith("(b) y")
+    assert axes[3].get_lines()[0].get_ydata().tolist() == [0.05, 0.2, 0.4]   # panel (b)'s test accuracy
+    save_figure(fig, tmp_path / "f.png", tmp_path / "f.pdf")
+    assert (tmp_path / "f.png").stat().st_size > 0

@@ -29,10 +29,13 @@ from pathlib import Path
 
 import yaml
 
+from bnconvex.experiments.specs import parse_model_name, resolve_spec
+
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 MAX_SHOWN = 3  # problems listed in one error; the rest are counted
 COSINE_ARCHS = ("bn", "nobn", "whitened")  # archs whose training records the cosine similarity (18)
 CNN_ARCHS = ("cnn", "convex_cnn")
+ONE_PANEL_FIGURES = ("fig1", "table1")  # figures of the paper with one panel (their notebooks show one)
 CONVEX_PROGRAMS = ("thm22", "exact2d", "g1", "cnn")  # each takes n/2 samples of each of convex.classes
 HASH_HEX_DIGITS = {"md5": 32, "sha1": 40, "sha256": 64}
 
@@ -289,7 +292,70 @@ def data_shape(config: dict, dataset: str) -> tuple[int, int]:
     return sum(prepared_counts(spec)[0]), SOURCE_FACTS[spec["source"]].d
 
 
+# ---- figures and their panels ----
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a training figure: the models it compares on one data set, each run with ``seeds`` seeds.
+
+    ``label`` is the paper's panel letter ("a", "b", …; "" for a figure of one panel given without ``panels``).
+    Its table is ``results/train/<dataset>/figures/<fig>.csv``, so the panels of a figure have distinct data sets.
+    """
+
+    label: str
+    dataset: str
+    models: tuple[str, ...]
+    seeds: int
+
+
+def figure_panels(entry: dict, default_seeds: int = 1) -> list[Panel]:
+    """The panels of a ``train.figures.<fig>`` entry, in the config's order: ``{dataset, models[, seeds]}`` is
+    one panel (label ""); ``{panels: {a: {dataset, models[, seeds]}, b: …}[, seeds]}`` one per letter. A panel's
+    ``seeds`` overrides its figure's, which overrides ``default_seeds`` (``train.seeds``)."""
+    seeds = entry.get("seeds", default_seeds)
+    if "panels" not in entry:
+        return [Panel("", entry["dataset"], tuple(entry["models"]), seeds)]
+    return [Panel(label, p["dataset"], tuple(p["models"]), p.get("seeds", seeds))
+            for label, p in entry["panels"].items()]
+
+
+def panel_key(fig: str, label: str) -> tuple[str, ...]:
+    """The config key of a panel: ``("train", "figures", fig)`` or ``(…, "panels", label)``."""
+    return ("train", "figures", fig, "panels", label) if label else ("train", "figures", fig)
+
+
 # ---- cross-field checks ----
+
+def train_panels(train: dict | None) -> list[tuple[str, Panel]]:
+    """``(figure, panel)`` of every panel of every training figure of ``train`` (the config's train section)."""
+    train = train or {}
+    return [(fig, panel) for fig, entry in train.get("figures", {}).items()
+            for panel in figure_panels(entry, train.get("seeds", 1))]
+
+
+def _figure_shapes(train: dict) -> list[Problem]:
+    """A figure is one panel (dataset and models) or panels (on distinct data sets), not both, not neither."""
+    out = []
+    for fig, entry in train.get("figures", {}).items():
+        key, one = ("train", "figures", fig), [f for f in ("dataset", "models") if f in entry]
+        if "panels" in entry and one:
+            out.append(((*key, one[0]), "give either dataset and models (one panel) or panels, not both"))
+        elif "panels" not in entry and len(one) < 2:
+            missing = next(f for f in ("dataset", "models") if f not in one)
+            out.append(((*key, missing), "required (or give panels: {a: {dataset, models}, ...})"))
+        elif "panels" in entry and fig in ONE_PANEL_FIGURES:
+            out.append(((*key, "panels"), f"{fig} has one panel in the paper (and its page shows one): give "
+                        "dataset and models"))
+        elif "panels" in entry:
+            seen: dict[str, str] = {}
+            for label, panel in entry["panels"].items():
+                if panel["dataset"] in seen:
+                    out.append(((*key, "panels", label, "dataset"), f"{panel['dataset']!r} is also panel "
+                                f"{seen[panel['dataset']]}'s: each panel of a figure has its own data set (its "
+                                f"table is results/train/<dataset>/figures/{fig}.csv)"))
+                seen.setdefault(panel["dataset"], label)
+    return out
+
 
 def _check_names(config: dict) -> list[Problem]:
     """Every data set named (datasets, closed_form, convex, train) is defined and listed."""
@@ -299,7 +365,10 @@ def _check_names(config: dict) -> list[Problem]:
     named = [(("closed_form", "dataset"), config["closed_form"]["dataset"]),
              (("convex", "dataset"), config["convex"]["dataset"])]
     train = config.get("train") or {}
-    named += [(("train", "figures", fig, "dataset"), spec["dataset"]) for fig, spec in train.get("figures", {}).items()]
+    shape = _figure_shapes(train)
+    if shape:
+        return shape
+    named += [((*panel_key(fig, p.label), "dataset"), p.dataset) for fig, p in train_panels(train)]
     if "thm51" in train:
         named.append((("train", "thm51", "dataset"), train["thm51"]["dataset"]))
     out += [(key, f"{name!r} is not listed in datasets {datasets}") for key, name in named if name not in datasets]
@@ -414,8 +483,6 @@ def _origin(field: str, model: str, dataset: str, train: dict, where: Key, sweep
     """Where a model's setting comes from, highest level first (the precedence of
     :func:`bnconvex.experiments.specs.resolve_spec`): its sweep point, train.datasets.<dataset>.models.<model>,
     train.models, train.datasets.<dataset> or train.defaults."""
-    from bnconvex.experiments.specs import parse_model_name
-
     base = parse_model_name(model, train["models"])[0]
     on_dataset = train.get("datasets", {}).get(dataset, {})
     if sweep_key == field:
@@ -474,14 +541,12 @@ def _check_model(spec: dict, model: str, fig: str, dataset: str, config: dict, p
 
 def _check_train(config: dict, prepared: dict) -> list[Problem]:
     """Every model of every training figure resolves (name, sweep point) and fits its data set."""
-    from bnconvex.experiments.specs import parse_model_name, resolve_spec
-
     train = config.get("train")
     out: dict[Key, str] = {}
-    for fig, fspec in (train or {}).get("figures", {}).items():
-        ds = fspec["dataset"]
-        for i, model in enumerate(fspec["models"]):
-            where = ("train", "figures", fig, "models", i)
+    for fig, panel in train_panels(train):
+        ds = panel.dataset
+        for i, model in enumerate(panel.models):
+            where = (*panel_key(fig, panel.label), "models", i)
             try:
                 spec = resolve_spec(model, train["defaults"], train["models"], train.get("datasets", {}).get(ds))
                 sweep_key = parse_model_name(model, train["models"])[1]

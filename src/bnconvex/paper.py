@@ -284,11 +284,25 @@ def fig5_row(scale: str) -> dict:
                "BN network, not the 4-layer CNN", "not compared", page="fig5")
 
 
-def figure_claims(fig: str, table, scale: str) -> list[dict]:
+def figure_claims(fig: str, table, scale: str, panel: str = "") -> list[dict]:
     """The claims of training figure ``fig`` decided on its table (a path or a DataFrame; every seed of every
     model); a figure with no verdict function gets one row with the paper's claim, our accuracies and the
-    verdict "not compared"."""
-    T = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
+    verdict "not compared". ``panel``: the paper's panel letter, appended to each row's figure ("Fig. 3 (b)")."""
+    rows = _figure_claims(fig, table if isinstance(table, pd.DataFrame) else pd.read_csv(table), scale)
+    return [{**r, "figure": f"{r['figure']} ({panel})"} for r in rows] if panel else rows
+
+
+def panel_claims(fig: str, tables, scales, panels=None) -> list[dict]:
+    """:func:`figure_claims` of each panel of ``fig``: ``tables`` and ``scales`` one per panel (or a single
+    path/table and scale), ``panels`` their letters (default: none for one panel, a, b, … for several)."""
+    tables = tables if isinstance(tables, list) else [tables]
+    scales = scales if isinstance(scales, list) else [scales] * len(tables)
+    panels = panels or ([""] if len(tables) == 1 else [chr(ord("a") + i) for i in range(len(tables))])
+    return [r for T, scale, label in zip(tables, scales, panels, strict=True)
+            for r in figure_claims(fig, T, scale, label)]
+
+
+def _figure_claims(fig: str, T: pd.DataFrame, scale: str) -> list[dict]:
     if fig == "fig1":
         return [fig1_row(T, scale)]
     S = per_seed(T)
@@ -309,9 +323,12 @@ def figure_claims(fig: str, table, scale: str) -> list[dict]:
                 "not compared: no verdict function for this figure", page=fig)]
 
 
-def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, **figures) -> pd.DataFrame:
+def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, panels: dict | None = None,
+               **figures) -> pd.DataFrame:
     """The "paper vs ours" table from the paths of our results (None: not made by this config); ``figures``:
-    {training figure: its table}; ``scales``: {figure: "data set (source), n ≈ …, d = …"} of our runs."""
+    {training figure: its table, or its panels' tables}; ``scales``: {figure: "data set (source), n ≈ …, d = …"
+    (a list, one per panel, for a figure given as a list)} of our runs; ``panels``: {figure: its panel letters}
+    (default: :func:`panel_claims`'s)."""
     load = lambda path: json.load(open(path))  # noqa: E731
     rows = fig4_rows(load(fig4)) if fig4 else []
     for name, path, theorem, page in (("Thm 2.4 certificate", thm24, "closed form", "study"),
@@ -320,9 +337,9 @@ def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, **fi
             rows.append(certificate_row(name, load(path), theorem, scales.get(name, ""), page=page))
     if thm51:
         rows.append(thm51_row(load(thm51)))
-    for fig, table in figures.items():
-        if table:
-            rows += figure_claims(fig, table, scales.get(fig, ""))
+    for fig, tables in figures.items():
+        if tables:  # a path, or a list of one path per panel (panels a, b, … in order)
+            rows += panel_claims(fig, tables, scales.get(fig, ""), (panels or {}).get(fig))
     if not figures.get("table1"):
         rows.append(table1_row(None, scales.get("table1", "")))
     if not figures.get("fig5"):

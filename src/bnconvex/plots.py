@@ -27,18 +27,35 @@ def model_label(model: str) -> str:
     return f"{name} ({point})" if point else name
 
 
-def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", title: str | None = None,
+def curves_figure(table: pd.DataFrame | list[pd.DataFrame], metrics: list[str], x: str = "epoch",
+                  title: str | list[str] | None = None,
                   logy: tuple[str, ...] = ("train_objective", "train_loss", "test_loss", "max_violation")):
     """One panel per metric, one line per model (column ``model``), in the order the models appear. With
     several seeds (column ``seed``), the line is the mean over seeds and the band ± 1 standard deviation
-    (:func:`bnconvex.stats.epoch_curves`); the title says how many seeds."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
+    (:func:`bnconvex.stats.epoch_curves`); the title says how many seeds. A list of tables (the paper's panels
+    (a), (b), … of a figure, each on its data set) gives one row each, titled by the list ``title``."""
+    tables = table if isinstance(table, list) else [table]
+    titles = title if isinstance(title, list) else [title] * len(tables)
+    fig, axes = plt.subplots(len(tables), len(metrics), figsize=(4.2 * len(metrics), 3.6 * len(tables)),
+                             squeeze=False)
+    spreads = [_draw_curves(row, T, metrics, x, logy) for row, T in zip(axes, tables, strict=True)]
+    if len(tables) == 1:
+        fig.suptitle(f"{titles[0]} ({spreads[0]})" if titles[0] else spreads[0], fontsize=10)
+    else:
+        for row, name, spread in zip(axes, titles, spreads, strict=True):
+            row[0].set_title(f"{name} ({spread})" if name else spread, fontsize=10, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_curves(axes, table: pd.DataFrame, metrics: list[str], x: str, logy: tuple[str, ...]) -> str:
+    """Draw one table's curves into a row of axes (one per metric); return "mean ± 1 sd over N seeds"."""
     positive = table.loc[table[x] > 0, x]
     # models differ in speed by orders of magnitude: a log time axis, time 0 (the initialization) drawn at half
     # the first positive time (a symlog axis put its "0" label on top of the next decade's)
     log_time = x == "time_s" and len(positive) > 0 and positive.max() > 20 * positive.min()
     seeds = int(with_seed(table).groupby("model")["seed"].nunique().max())
-    for ax, metric in zip(axes[0], metrics, strict=True):
+    for ax, metric in zip(axes, metrics, strict=True):
         if metric not in table:
             continue
         for model, g in epoch_curves(table, metric, x).groupby(level="model", sort=False):
@@ -55,11 +72,8 @@ def curves_figure(table: pd.DataFrame, metrics: list[str], x: str = "epoch", tit
         if metric in logy:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    spread = f"mean ± 1 sd over {seeds} seeds" if seeds > 1 else "1 seed"
-    fig.suptitle(f"{title} ({spread})" if title else spread, fontsize=10)
-    fig.tight_layout()
-    return fig
+    axes[0].legend(fontsize=8)
+    return f"mean ± 1 sd over {seeds} seeds" if seeds > 1 else "1 seed"
 
 
 def cosine_figure(table: pd.DataFrame, epochs: int = 5, title: str | None = None):

@@ -3,6 +3,7 @@
 import os
 
 from bnconvex.config import SOURCE_SHAPES, ConfigError
+from bnconvex.config import train_panels as _train_panels
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
 from bnconvex.experiments.specs import parse_model_name, resolve_spec, seed_jobs
@@ -73,15 +74,29 @@ def convex_path(program, what="certificate"):
     return f"results/convex/{CVX['dataset']}/{program}-{what}.{'json' if what == 'certificate' else 'npz'}"
 
 
+def train_panels():
+    """(figure, panel) of every panel of every training figure (bnconvex.experiments.specs.Panel: label,
+    dataset, models, seeds); none when the config has no train section."""
+    return _train_panels(config.get("train"))
+
+
 def train_figures():
-    """{figure: dataset} of the training figures in the config (none when it has no train section)."""
-    train = config.get("train") or {}
-    return {fig: spec["dataset"] for fig, spec in train.get("figures", {}).items()}
+    """{figure: [its panels]} of the training figures in the config, in the config's order."""
+    out = {}
+    for fig, panel in train_panels():
+        out.setdefault(fig, []).append(panel)
+    return out
+
+
+def figure_panel(fig, dataset):
+    """The panel of training figure ``fig`` on ``dataset`` (a figure's panels have distinct data sets)."""
+    return next(p for p in train_figures()[fig] if p.dataset == dataset)
 
 
 def train_figure_tables(*figs):
-    """The tables (results/train/<dataset>/figures/<fig>.csv) of those of ``figs`` the config makes."""
-    return [f"results/train/{ds}/figures/{fig}.csv" for fig, ds in train_figures().items() if fig in figs]
+    """The tables (results/train/<dataset>/figures/<fig>.csv, one per panel) of those of ``figs`` the config
+    makes, in panel order."""
+    return [f"results/train/{p.dataset}/figures/{fig}.csv" for fig, p in train_panels() if fig in figs]
 
 
 def thm51_outputs():
@@ -173,38 +188,41 @@ def train_spec(dataset, model):
     return spec
 
 
-def figure_seeds(fig):
-    """How many seeds each model of a training figure runs with (train.figures.<fig>.seeds, else train.seeds)."""
-    return TRAIN["figures"][fig].get("seeds", TRAIN.get("seeds", 1))
-
-
-def figure_jobs(fig):
-    """The training jobs of a figure: each model once per seed (<model>, <model>-s1, ...; bnconvex.experiments.specs)."""
-    return [job for model in TRAIN["figures"][fig]["models"] for job in seed_jobs(model, figure_seeds(fig))]
+def figure_jobs(fig, dataset):
+    """The training jobs of a figure's panel on ``dataset``: each model once per seed (<model>, <model>-s1, ...;
+    seeds: the panel's, else the figure's, else train.seeds; bnconvex.experiments.specs)."""
+    panel = figure_panel(fig, dataset)
+    return [job for model in panel.models for job in seed_jobs(model, panel.seeds)]
 
 
 def train_figure_config(fig):
-    """The config that makes a training figure: its entry, its seeds, every job's resolved spec, the data set's."""
-    entry = TRAIN["figures"][fig]
-    return {"figure": entry, "seeds": figure_seeds(fig), "data": config["data"][entry["dataset"]],
-            "models": {m: train_spec(entry["dataset"], m) for m in figure_jobs(fig)}}
+    """The config that makes a training figure: its entry and, per panel, its seeds, the data set's config and
+    every job's resolved spec."""
+    return {"figure": TRAIN["figures"][fig],
+            "panels": [{"label": p.label, "dataset": p.dataset, "seeds": p.seeds, "data": config["data"][p.dataset],
+                        "models": {m: train_spec(p.dataset, m) for m in figure_jobs(fig, p.dataset)}}
+                       for p in train_figures()[fig]]}
 
 
 def train_figure_upstream(fig):
     """Every artifact a training figure is made from: each job's metrics, cosine and summary, the data."""
-    ds = train_figures()[fig]
-    files = expand("results/train/{ds}/{model}/{f}", ds=ds, model=figure_jobs(fig), f=["metrics.csv", "cosine.npz",
-                                                                                         "summary.json"])
-    return files + [f"data/processed/{ds}.npz"]
+    files = []
+    for p in train_figures()[fig]:
+        files += expand("results/train/{ds}/{model}/{f}", ds=p.dataset, model=figure_jobs(fig, p.dataset),
+                        f=["metrics.csv", "cosine.npz", "summary.json"]) + [f"data/processed/{p.dataset}.npz"]
+    return files
+
+
+def scale_of(ds):
+    """"data set (source), n ≈ …, d = …" of a data set of our runs, from the config (before the data exist)."""
+    n, d = data_shape(ds)
+    return f"{ds} ({source_of(ds)}), n ≈ {n}, d = {d}"
 
 
 def paper_scales():
-    """{figure: "data set (source), n ≈ …, d = …"} of our runs, from the config (before the data exist)."""
-    def scale(ds):
-        n, d = data_shape(ds)
-        return f"{ds} ({source_of(ds)}), n ≈ {n}, d = {d}"
-
-    out = {fig: scale(ds) for fig, ds in train_figures().items()}
+    """{training figure: [the scale of each panel]} and {certificate: its scale} of our runs (scale_of)."""
+    scale = scale_of
+    out = {fig: [scale(p.dataset) for p in panels] for fig, panels in train_figures().items()}
     out["Thm 2.4 certificate"] = f"{scale(CF['dataset'])}; subset n = {CF['n']}"
     out["Thm 2.2 certificate"] = f"{scale(CVX['dataset'])}; subset n = {CVX['thm22']['n']}"
     return out
@@ -242,16 +260,16 @@ def convex_outputs():
 def train_model_outputs():
     """Every job's metrics, cosine similarities and summary, for every training figure of the config."""
     out = []
-    for fig, ds in train_figures().items():
-        out += expand("results/train/{ds}/{model}/{f}", ds=ds, model=figure_jobs(fig),
+    for fig, p in train_panels():
+        out += expand("results/train/{ds}/{model}/{f}", ds=p.dataset, model=figure_jobs(fig, p.dataset),
                       f=["metrics.csv", "cosine.npz", "summary.json"])
     return list(dict.fromkeys(out))
 
 
 def train_curves():
     """{"<dataset>-<job>": metrics.csv} of every job (model and seed) of every training figure of the config."""
-    return {f"{ds}-{job}": f"results/train/{ds}/{job}/metrics.csv" for fig, ds in train_figures().items()
-            for job in figure_jobs(fig)}
+    return {f"{p.dataset}-{job}": f"results/train/{p.dataset}/{job}/metrics.csv" for fig, p in train_panels()
+            for job in figure_jobs(fig, p.dataset)}
 
 
 def train_stage_outputs():

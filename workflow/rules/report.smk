@@ -83,8 +83,8 @@ use rule report_fig4 as report_train_figure with:
     # one page per training figure; most share notebooks/train_figure.ipynb (bnconvex.pages.PAGES[fig].notebook)
     input:
         notebook=lambda wc: notebook_path(wc.fig),
-        table=lambda wc: train_figure_tables(wc.fig),
-        meta=lambda wc: f"data/processed/{train_figures()[wc.fig]}.json",
+        tables=lambda wc: train_figure_tables(wc.fig),
+        metas=lambda wc: [f"data/processed/{p.dataset}.json" for p in train_figures()[wc.fig]],
         provenance_inputs=lambda wc: train_figure_upstream(wc.fig),
     output:
         **page_outputs("{fig}"),
@@ -96,8 +96,10 @@ use rule report_fig4 as report_train_figure with:
         fig="|".join(TRAINING_FIGURES),
     params:
         fig=lambda wc: wc.fig,
-        dataset=lambda wc: train_figures()[wc.fig],
-        scale=lambda wc: paper_scales().get(wc.fig, ""),
+        panels=lambda wc: [p.label for p in train_figures()[wc.fig]],
+        datasets=lambda wc: [p.dataset for p in train_figures()[wc.fig]],
+        scales=lambda wc: paper_scales()[wc.fig],
+        report_list_inputs=["tables", "metas"],
         report_caption=lambda wc: caption(wc.fig),
         provenance_figure=lambda wc: wc.fig,
         provenance_config=lambda wc: train_figure_config(wc.fig),
@@ -115,12 +117,14 @@ use rule report_fig4 as report_paper with:
         thm24=closed_form_path("certificate"),
         thm22=convex_path("thm2.2"),
         thm51=thm51_outputs(),
-        **{fig: train_figure_tables(fig) for fig in TRAINING_FIGURES},  # [] when the config makes no such figure
+        provenance_inputs=train_figure_tables(*train_figures()),  # the tables, passed as the param figures
     output:
         **page_outputs("paper"),
         claims=CLAIMS,
     params:
         scales=lambda wc: paper_scales(),
+        figures=lambda wc: {fig: train_figure_tables(fig) for fig in train_figures()},  # one table per panel
+        panels=lambda wc: {fig: [p.label for p in panels] for fig, panels in train_figures().items()},
         provenance_figure="paper",
         provenance_config=lambda wc: {"report": config["report"], "scales": paper_scales()},
     log:
@@ -155,7 +159,7 @@ rule report_index:
                for page, html in report_pages().items()},
         certificates={name: {"path": path, "dataset": CF["dataset"] if name == "thm2.4" else CVX["dataset"]}
                       for name, path in certificates().items()},
-        tables={fig: path for fig in train_figures() for path in train_figure_tables(fig)},
+        tables={fig + p.label: f"results/train/{p.dataset}/figures/{fig}.csv" for fig, p in train_panels()},
         curves=train_curves(),
         report_caption=caption("certificates"),
         provenance_config={"report": config["report"], "pages": list(report_pages())},

@@ -41,15 +41,15 @@ rule train_figure:
     # columns model (the figure's name) and seed (the job's spec seed)
     input:
         metrics=lambda wc: expand("results/train/{dataset}/{model}/metrics.csv", dataset=wc.dataset,
-                                  model=figure_jobs(wc.fig)),
+                                  model=figure_jobs(wc.fig, wc.dataset)),
         cosine=lambda wc: expand("results/train/{dataset}/{model}/cosine.npz", dataset=wc.dataset,
-                                 model=figure_jobs(wc.fig)),
+                                 model=figure_jobs(wc.fig, wc.dataset)),
         code=TRAIN_CODE,
     output:
         table="results/train/{dataset}/figures/{fig}.csv",
     params:
-        jobs=lambda wc: figure_jobs(wc.fig),
-        seeds=lambda wc: [train_spec(wc.dataset, job)["seed"] for job in figure_jobs(wc.fig)],
+        jobs=lambda wc: figure_jobs(wc.fig, wc.dataset),
+        seeds=lambda wc: [train_spec(wc.dataset, job)["seed"] for job in figure_jobs(wc.fig, wc.dataset)],
         cosine=lambda wc: wc.fig == "fig1",
     log:
         "logs/train/{dataset}/figure-{fig}.log",

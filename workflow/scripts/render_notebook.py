@@ -1,6 +1,7 @@
 """Report stage: execute a notebook with papermill. Every named input (but the notebook) and every named
-figure output becomes a path parameter, relative to the working directory (where the kernel runs); every param
-a value parameter, except ``report_caption`` (the caption in Snakemake's report, from bnconvex.pages.CAPTIONS)
+figure output becomes a path parameter, relative to the working directory (where the kernel runs), or a list of
+paths for the inputs named in the param ``report_list_inputs`` (a figure's panels); every param a value parameter,
+except ``report_*`` params (``report_caption`` is the caption in Snakemake's report, from bnconvex.pages.CAPTIONS)
 and ``provenance_*`` params, which go with the inputs' hashes into the provenance records of the figure (output
 ``provenance``) and of the page (output ``page_provenance``), where the rule has them."""
 
@@ -24,9 +25,15 @@ def one_path(v):
     return os.path.relpath(v[0]) if v else None
 
 
+def all_paths(v):
+    """A named input as a list of paths relative to the working directory (the panels of a figure)."""
+    return [os.path.relpath(p) for p in ([v] if isinstance(v, str) else v)]
+
+
 NOT_PARAMETERS = ("notebook", "provenance_inputs")
+LISTS = snakemake.params.get("report_list_inputs", [])  # named inputs passed as lists of paths
 figures = {k: v for k, v in out.items() if k not in ("ipynb", "html", "provenance", "page_provenance")}
-parameters = {k: one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
+parameters = {k: all_paths(v) if k in LISTS else one_path(v) for k, v in inp.items() if k not in NOT_PARAMETERS}
 parameters |= {k: os.path.relpath(v) for k, v in figures.items()}
 parameters |= {k: v for k, v in snakemake.params.items() if not k.startswith(("provenance", "report_"))}
 log.info("parameters: %s", parameters)
