@@ -82,7 +82,7 @@ BAD_CONFIGS = [
     ("convex-n-above-class-size", lambda c: c["convex"]["thm22"].update(n=400), "convex.thm22.n: 400 takes 200"),
     ("convex-cnn-kernel", lambda c: c["convex"]["cnn"].update(kernel=13), "convex.cnn.kernel"),
     ("convex-dataset", lambda c: c["convex"].update(dataset="cifar10"), "convex.dataset"),
-    ("datasets-undefined", lambda c: c["datasets"].append("cifar"), "datasets[1]"),
+    ("datasets-undefined", lambda c: c["datasets"].append("cifar"), "datasets[2]"),
     ("train-datasets-undefined", lambda c: c["train"].update(datasets={"nope": {"m1": 4}}), "train.datasets.nope"),
     ("sweep-lr-not-a-number", _fig_model("fig6", 2, "convex_truncated-lr1e"),
      "train.figures.fig6.models[2]: model 'convex_truncated-lr1e'"),

@@ -8,6 +8,8 @@ import pytest
 import yaml
 from helpers import BIN, ROOT, run, snakemake
 
+from bnconvex.config import train_panels
+
 pytestmark = pytest.mark.slow
 CFG = yaml.safe_load((ROOT / "config/test.yaml").read_text())["train"]
 TRAIN_FIGURES = sorted(CFG["figures"])
@@ -16,23 +18,24 @@ TRAIN_FIGURES = sorted(CFG["figures"])
 def test_training_jobs_write_metrics_and_thm51(study_run):
     thm51 = json.loads((study_run / "results/train/digits/thm51.json").read_text())
     assert thm51["rel_error"] < 1e-10
-    for fig, entry in CFG["figures"].items():
+    for fig, panel in train_panels(CFG):
+        ds, entry = panel.dataset, {"models": panel.models, "seeds": panel.seeds}
         for model in entry["models"]:
-            metrics = pd.read_csv(study_run / f"results/train/digits/{model}/metrics.csv")
+            metrics = pd.read_csv(study_run / f"results/train/{ds}/{model}/metrics.csv")
             assert list(metrics.columns[:6]) == ["epoch", "time_s", "train_loss", "train_objective", "train_acc",
                                                  "test_acc"], model
             assert len(metrics) == CFG["defaults"]["epochs"] + 1
             assert metrics["train_acc"].iloc[-1] > 0.5, model  # four digit classes: well above chance
             if model.startswith("convex"):
                 assert metrics["max_violation"].notna().all()
-            assert (study_run / f"results/train/digits/{model}/checkpoint.pt").exists()
-        table = pd.read_csv(study_run / f"results/train/digits/figures/{fig}.csv")
+            assert (study_run / f"results/train/{ds}/{model}/checkpoint.pt").exists()
+        table = pd.read_csv(study_run / f"results/train/{ds}/figures/{fig}.csv")
         assert set(table["model"]) == set(entry["models"])
-        seeds = entry.get("seeds", 1)  # each model once per seed: <model> (seed 0), <model>-s1 (seed 1), ...
+        seeds = entry["seeds"]  # each model once per seed: <model> (seed 0), <model>-s1 (seed 1), ...
         assert table.groupby("model")["seed"].nunique().eq(seeds).all(), fig
         for model in entry["models"]:
             for j in range(1, seeds):
-                spec = json.loads((study_run / f"results/train/digits/{model}-s{j}/summary.json").read_text())["spec"]
+                spec = json.loads((study_run / f"results/train/{ds}/{model}-s{j}/summary.json").read_text())["spec"]
                 assert spec["seed"] == CFG["defaults"]["seed"] + j
     fig1 = pd.read_csv(study_run / "results/train/digits/figures/fig1.csv")
     first, second = (fig1[(fig1.model == "sgd") & (fig1.seed == s) & (fig1.epoch == 1)]["cosine"] for s in (0, 1))
@@ -82,6 +85,28 @@ def test_each_page_shows_its_claims_first_and_the_index_sums_them_up(study_run):
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["certificates"]["thm2.4"]["rel_gap"] < 1e-8
     assert metrics["accuracy"]["fig3"]["sgd"]["test_acc"] > 0.5 and metrics["accuracy"]["fig3"]["sgd"]["seeds"] == 1
+
+
+def test_a_figure_of_two_panels_has_a_table_a_row_of_curves_and_claims_per_panel(study_run):
+    """Fig. 9 of config/test.yaml: (a) on digits, (b) on digits_b, each its own table; one page and figure."""
+    panels = CFG["figures"]["fig9"]["panels"]
+    for label, panel in panels.items():
+        table = pd.read_csv(study_run / f"results/train/{panel['dataset']}/figures/fig9.csv")
+        assert list(dict.fromkeys(table["model"])) == panel["models"], label
+    # the panels' tables are not the same runs: (b)'s sgd trained on other classes
+    a, b = (pd.read_csv(study_run / f"results/train/{p['dataset']}/sgd/metrics.csv") for p in panels.values())
+    assert not a["train_loss"].equals(b["train_loss"])
+    record = json.loads((study_run / "results/figures/fig9.json").read_text())
+    assert set(record["config"]["panels"]) == {"a", "b"}
+    assert record["config"]["panels"]["b"]["data"]["classes"] == [5, 6, 7]
+    assert "results/train/digits_b/sgd/metrics.csv" in record["inputs"]
+    claims = json.loads((study_run / "results/report/claims.json").read_text())
+    rows = [c for c in claims if c["page"] == "fig9"]
+    assert [c["figure"][-3:] for c in rows] == ["(a)", "(b)"] and "digits_b" in rows[1]["ours: data, scale"]
+    page = (study_run / "results/report/fig9.html").read_text()
+    assert "Panel (a) digits" in page and "Panel (b) digits_b" in page
+    metrics = json.loads((study_run / "results/report/metrics.json").read_text())
+    assert {"fig9a", "fig9b"} <= set(metrics["accuracy"]) and "fig9" not in metrics["accuracy"]
 
 
 def _audit(work, *args):

@@ -196,12 +196,17 @@ def figure_jobs(fig, dataset):
 
 
 def train_figure_config(fig):
-    """The config that makes a training figure: its entry and, per panel, its seeds, the data set's config and
-    every job's resolved spec."""
+    """The config that makes a training figure: its entry, its seeds, the data set's config and every job's
+    resolved spec; for a figure of several panels, those of each panel under "panels" (by letter)."""
+    def panel_config(p):
+        return {"seeds": p.seeds, "data": config["data"][p.dataset],
+                "models": {m: train_spec(p.dataset, m) for m in figure_jobs(fig, p.dataset)}}
+
+    panels = train_figures()[fig]
+    if len(panels) == 1 and not panels[0].label:
+        return {"figure": TRAIN["figures"][fig], **panel_config(panels[0])}
     return {"figure": TRAIN["figures"][fig],
-            "panels": [{"label": p.label, "dataset": p.dataset, "seeds": p.seeds, "data": config["data"][p.dataset],
-                        "models": {m: train_spec(p.dataset, m) for m in figure_jobs(fig, p.dataset)}}
-                       for p in train_figures()[fig]]}
+            "panels": {p.label: {"dataset": p.dataset, **panel_config(p)} for p in panels}}
 
 
 def train_figure_upstream(fig):
