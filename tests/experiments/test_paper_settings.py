@@ -7,7 +7,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from bnconvex.config import check_config, data_shape
+from bnconvex.config import check_config, data_shape, train_panels
 from bnconvex.experiments.specs import paper_step, resolve_spec
 
 PATH = ROOT / "config/paper.yaml"
@@ -25,41 +25,78 @@ FIG6 = dict(m1=10000, beta=1e-2, batch_size=900, lr=1e-5, time_budget_s=15)   # 
 TABLE1 = dict(optimizer="adamw", m1=1024, beta=5e-4, batch_size=250, lr=1e-2, epochs=50, kernel=3, stride=3,
               padding=2, pool=4)
 
+# CIFAR-100 (App. A.7): (m1, β, bs) = (1024, 1e-4, 1000), k = 200; chosen lr 5e-5, 1e-4, 1e-4, 5e-4; epochs 621,
+# 1001, 41, 251; ~800 s per model
+FIG3B = dict(m1=1024, beta=1e-4, batch_size=1000)
+SGD100, SGD_T100 = (dict(FIG3B, arch="bn", lr=5e-5, epochs=621),
+                    dict(FIG3B, arch="bn", truncate=True, k=200, lr=1e-4, epochs=1001))
+CONVEX100, CONVEX_T100 = (dict(FIG3B, arch="convex", lr=1e-4, epochs=41),
+                          dict(FIG3B, arch="convex", truncate=True, k=200, lr=5e-4, epochs=251))
+# App. A.7.4: Adam with the SGD runs' epochs; chosen lr CIFAR-10 1e-5 for all four, CIFAR-100 1e-5, 1e-4, 5e-5, 1e-5
+ADAM = {"cifar10": [dict(m, optimizer="adam", lr=1e-5) for m in (SGD, SGD_T, CONVEX, CONVEX_T)],
+        "cifar100": [dict(m, optimizer="adam", lr=lr) for m, lr in zip((SGD100, SGD_T100, CONVEX100, CONVEX_T100),
+                                                                       (1e-5, 1e-4, 5e-5, 1e-5), strict=True)]}
+FIG3_MODELS = ("sgd", "sgd_truncated", "convex", "convex_truncated")
+ADAM_MODELS = ("adam", "adam_truncated", "convex_adam", "convex_adam_truncated")
+# Figs 7 and 11: "a longer duration" with no epoch count: their time axes (~1400 s and ~2000 s for Fig. 7's
+# CIFAR-10 and CIFAR-100, ~1600 s for Fig. 11) end each run
+LONG_S = {"fig7": {"cifar10": 1400, "cifar100": 2000}, "fig11": {"cifar10": 1600, "cifar100": 1600}}
+
+
+def _long(paper: dict, seconds: int) -> dict:
+    return {**{k: v for k, v in paper.items() if k != "epochs"}, "time_budget_s": seconds}
+
+
+def _mapped(name: str, lr: float, arch: str = "bn", optimizer: str = "sgd") -> str:
+    """The sweep name of a paper's learning rate (n = 50,000, bs = 1000): ``sgd-lr4.4721e-08`` for 1e-5."""
+    return f"{name}-lr{paper_step(arch, optimizer, lr, 1e-4, 50_000, 1000).lr:.4e}"
+
+
+def _panels() -> list[tuple]:
+    """The rows of the figures with a CIFAR-10 and a CIFAR-100 panel (App. A.7)."""
+    rows = []
+    base = {"cifar10": (SGD, SGD_T, CONVEX, CONVEX_T), "cifar100": (SGD100, SGD_T100, CONVEX100, CONVEX_T100)}
+    bs_time = {"cifar10": 700, "cifar100": 800}
+    for ds, (sgd, sgd_t, convex, convex_t) in base.items():
+        for name, paper in zip(FIG3_MODELS, (sgd, sgd_t, convex, convex_t), strict=True):
+            rows.append(("fig3", "Sec. 6, App. A.7", ds, name, paper))
+            rows.append(("fig7", "App. A.7.1", ds, f"{name}_long", _long(paper, LONG_S["fig7"][ds])))
+            rows.append(("fig13", "App. A.7.5", ds, name, paper))
+        rows.append(("fig13", "App. A.7.5", ds, "sgd_nobn", dict(sgd, arch="nobn", lr={"cifar10": 5e-7,
+                                                                                      "cifar100": 1e-5}[ds])))
+        # Fig. 8: bs in {100, 500, 1000}, time roughly matched (App. A.7)
+        for name, paper in (("sgd", sgd), ("sgd_truncated", sgd_t)):
+            rows.append(("fig8", "App. A.7.2, Fig. 8", ds, name, paper))
+            rows += [("fig8", "App. A.7.2, Fig. 8", ds, f"{name}_bs{bs}", dict(paper, batch_size=bs,
+                                                                               time_budget_s=bs_time[ds]))
+                     for bs in (500, 100)]
+        rows.append(("fig8", "App. A.7.2, Fig. 8", ds, "convex_truncated", convex_t))
+        # Fig. 9: lr in {1e-5, 5e-5, 1e-4}; the chosen one is the model itself
+        for name, paper in (("sgd", sgd), ("sgd_truncated", sgd_t)):
+            rows += [("fig9", "App. A.7.3, Fig. 9", ds, name if lr == paper["lr"] else _mapped(name, lr),
+                      dict(paper, lr=lr)) for lr in (1e-5, 5e-5, 1e-4)]
+        rows.append(("fig9", "App. A.7.3, Fig. 9", ds, "convex_truncated", convex_t))
+        for name, paper in zip(ADAM_MODELS, ADAM[ds], strict=True):
+            rows.append(("fig10", "App. A.7.4", ds, name, paper))
+            rows.append(("fig11", "App. A.7.4, Fig. 11", ds, f"{name}_long", _long(paper, LONG_S["fig11"][ds])))
+        # Fig. 12: the lrs of its legends
+        adam, adam_t, _, convex_adam_t = ADAM[ds]
+        sweeps = {"cifar10": ((1e-5, 5e-5, 1e-4), (1e-5, 5e-5, 1e-4), (1e-5, 1e-4)),
+                  "cifar100": ((1e-5, 5e-5, 1e-4), (1e-4, 5e-4, 1e-3), (1e-5, 5e-5))}[ds]
+        for (name, paper), lrs in zip((("adam", adam), ("adam_truncated", adam_t),
+                                       ("convex_adam_truncated", convex_adam_t)), sweeps, strict=True):
+            rows += [("fig12", "App. A.7.4, Fig. 12", ds, name if lr == paper["lr"] else
+                      _mapped(name, lr, paper["arch"], "adam"), dict(paper, lr=lr)) for lr in lrs]
+    return rows
+
+
 # (figure, section, data set, model name in config/paper.yaml, the paper's setting of that model)
 PAPER = [
     ("fig1", "Sec. 5.1, App. A.5", "cifar10", "bn_fig2", FIG12),
     ("fig1", "Sec. 5.1, App. A.5", "cifar10", "whitened", dict(FIG12, arch="whitened")),
     ("fig2", "Sec. 5.1, App. A.5", "cifar10", "bn_fig2", FIG12),
     ("fig2", "Sec. 5.1, App. A.5", "cifar10", "whitened", dict(FIG12, arch="whitened")),
-    ("fig3", "Sec. 6, App. A.7", "cifar10", "sgd", SGD),
-    ("fig3", "Sec. 6, App. A.7", "cifar10", "sgd_truncated", SGD_T),
-    ("fig3", "Sec. 6, App. A.7", "cifar10", "convex", CONVEX),
-    ("fig3", "Sec. 6, App. A.7", "cifar10", "convex_truncated", CONVEX_T),
-    # Fig. 8a on the page of Fig. 5/8: bs in {100, 500, 1000}, ~700 s per model (App. A.7)
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "sgd", SGD),
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "sgd_bs500", dict(SGD, batch_size=500, time_budget_s=700)),
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "sgd_bs100", dict(SGD, batch_size=100, time_budget_s=700)),
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "sgd_truncated", SGD_T),
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "sgd_truncated_bs500", dict(SGD_T, batch_size=500, time_budget_s=700)),
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "sgd_truncated_bs100", dict(SGD_T, batch_size=100, time_budget_s=700)),
-    ("fig5", "App. A.7.2, Fig. 8", "cifar10", "convex_truncated", CONVEX_T),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "sgd-lr4.4721e-08", dict(SGD, lr=1e-5)),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "sgd-lr2.2361e-07", dict(SGD, lr=5e-5)),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "sgd-lr4.4721e-07", dict(SGD, lr=1e-4)),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "sgd_truncated-lr4.4721e-08", dict(SGD_T, lr=1e-5)),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "sgd_truncated-lr2.2361e-07", dict(SGD_T, lr=5e-5)),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "sgd_truncated-lr4.4721e-07", dict(SGD_T, lr=1e-4)),
-    ("fig9", "App. A.7.3, Fig. 9", "cifar10", "convex_truncated", CONVEX_T),
-    # Adam: lr 1e-5 for all four on CIFAR-10, the SGD runs' epochs
-    ("fig10", "App. A.7.4", "cifar10", "adam", dict(SGD, optimizer="adam")),
-    ("fig10", "App. A.7.4", "cifar10", "adam_truncated", dict(SGD_T, optimizer="adam")),
-    ("fig10", "App. A.7.4", "cifar10", "convex_adam", dict(CONVEX, optimizer="adam", lr=1e-5)),
-    ("fig10", "App. A.7.4", "cifar10", "convex_adam_truncated", dict(CONVEX_T, optimizer="adam", lr=1e-5)),
-    ("fig13", "App. A.7.5", "cifar10", "sgd", SGD),
-    ("fig13", "App. A.7.5", "cifar10", "convex", CONVEX),
-    ("fig13", "App. A.7.5", "cifar10", "sgd_truncated", SGD_T),
-    ("fig13", "App. A.7.5", "cifar10", "convex_truncated", CONVEX_T),
-    ("fig13", "App. A.7.5", "cifar10", "sgd_nobn", dict(FIG3A, arch="nobn", lr=5e-7, epochs=501)),
+    *_panels(),
     # k = 856 (= d) is "the convex program without truncation": CNAE-9's training matrix has rank 583
     ("fig6", "App. A.3", "cnae9", "sgd", dict(FIG6, arch="bn")),
     *[("fig6", "App. A.3", "cnae9", f"convex_truncated-k{k}", dict(FIG6, arch="convex", truncate=True, k=k))
@@ -80,11 +117,32 @@ def config():
 
 def test_every_figure_lists_the_models_of_the_table(config):
     """Nothing in config/paper.yaml goes unchecked, and no row of the table is missing from it."""
-    figures = {fig: (entry["dataset"], entry["models"]) for fig, entry in config["train"]["figures"].items()}
+    figures: dict = {}
+    for fig, panel in train_panels(config["train"]):
+        figures.setdefault(fig, {})[panel.dataset] = sorted(panel.models)
     table: dict = {}
     for fig, _, ds, model, _ in PAPER:
-        table.setdefault(fig, (ds, []))[1].append(model)
-    assert figures == table
+        table.setdefault(fig, {}).setdefault(ds, []).append(model)
+    assert figures == {fig: {ds: sorted(models) for ds, models in panels.items()} for fig, panels in table.items()}
+
+
+def test_panels_are_the_papers_data_sets_and_letters(config):
+    """(a) CIFAR-10 and (b) CIFAR-100 (Figs 3, 8-10, 12, 13); (a-b) and (c-d) where each data set has two plots
+    (Figs 7, 11)."""
+    panels = {fig: {p.label: p.dataset for p in ps} for fig, ps in
+              _by_figure(train_panels(config["train"])).items() if ps[0].label}
+    two = {"a": "cifar10", "b": "cifar100"}
+    four = {"a": "cifar10", "c": "cifar100"}
+    assert panels == {"fig3": two, "fig7": four, "fig8": two, "fig9": two, "fig10": two, "fig11": four,
+                      "fig12": two, "fig13": two}
+    assert data_shape(config, "cifar100") == (50_000, 3072) and config["data"]["cifar100"]["classes"] is None
+
+
+def _by_figure(panels):
+    out: dict = {}
+    for fig, panel in panels:
+        out.setdefault(fig, []).append(panel)
+    return out
 
 
 @pytest.mark.parametrize("fig, section, dataset, model, paper", PAPER,
