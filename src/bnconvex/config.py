@@ -319,19 +319,19 @@ def figure_panels(entry: dict, default_seeds: int = 1) -> list[Panel]:
             for label, p in entry["panels"].items()]
 
 
-def panel_key(fig: str, label: str) -> tuple[str, ...]:
-    """The config key of a panel: ``("train", "figures", fig)`` or ``(…, "panels", label)``."""
-    return ("train", "figures", fig, "panels", label) if label else ("train", "figures", fig)
-
-
-# ---- cross-field checks ----
-
 def train_panels(train: dict | None) -> list[tuple[str, Panel]]:
     """``(figure, panel)`` of every panel of every training figure of ``train`` (the config's train section)."""
     train = train or {}
     return [(fig, panel) for fig, entry in train.get("figures", {}).items()
             for panel in figure_panels(entry, train.get("seeds", 1))]
 
+
+def panel_key(fig: str, label: str) -> tuple[str, ...]:
+    """The config key of a panel: ``("train", "figures", fig)`` or ``(…, "panels", label)``."""
+    return ("train", "figures", fig, "panels", label) if label else ("train", "figures", fig)
+
+
+# ---- cross-field checks ----
 
 def _figure_shapes(train: dict) -> list[Problem]:
     """A figure is one panel (dataset and models) or panels (on distinct data sets), not both, not neither."""
