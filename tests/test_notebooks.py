@@ -34,8 +34,9 @@ def inputs(tmp_path_factory):
 @pytest.mark.parametrize("name", TRAINING_FIGURES)
 def test_training_figure_notebook_executes(name, inputs, tmp_path):
     table = inputs / ("cosine.csv" if name == "fig1" else "curves.csv")
-    params = {"fig": name, "table": str(table), "meta": str(inputs / "meta.json"), "dataset": "toy",
-              "png": str(tmp_path / f"{name}.png"), "pdf": str(tmp_path / f"{name}.pdf")}
+    params = {"fig": name, "tables": [str(table)], "metas": [str(inputs / "meta.json")], "datasets": ["toy"],
+              "panels": [""], "scales": ["toy, n ≈ 30"], "png": str(tmp_path / f"{name}.png"),
+              "pdf": str(tmp_path / f"{name}.pdf")}
     notebook = ROOT / "notebooks" / f"{PAGES[name].notebook}.ipynb"
     render_notebook(notebook, tmp_path / "out.ipynb", tmp_path / "out.html", params)
     assert (tmp_path / f"{name}.png").stat().st_size > 1000 and (tmp_path / f"{name}.pdf").exists()

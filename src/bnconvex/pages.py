@@ -35,7 +35,7 @@ PAGES_FILE = Path(__file__).resolve().parents[2] / "workflow" / "report" / "page
 def load_pages(path=PAGES_FILE) -> tuple[dict[str, Page], dict[str, str]]:
     """({page: Page} in the index's order, {figure: caption}) from the report's one table of text."""
     with open(path, encoding="utf-8") as f:
-        table = yaml.safe_load(f)
+        table = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: ~10x faster
     pages = {name: Page(**{"figure": name if spec.get("notebook") else None, **spec,
                            "metrics": tuple(spec.get("metrics", Page.metrics))})
              for name, spec in table["pages"].items()}

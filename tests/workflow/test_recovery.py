@@ -33,9 +33,10 @@ def expected_outputs(work, configfile="config/test.yaml"):
     out += [f"results/figures/{f}.{ext}" for f in ["spectrum", "fig4", "exact2d", *figures]
             for ext in ("png", "pdf", "json")]
     for fig, spec in figures.items():
-        out.append(f"results/train/{spec['dataset']}/figures/{fig}.csv")
-        out += [f"results/train/{spec['dataset']}/{m}/{f}" for m in spec["models"]
-                for f in ("metrics.csv", "cosine.npz", "summary.json")]
+        for panel in spec.get("panels", {"": spec}).values():  # a figure of one panel, or its panels
+            out.append(f"results/train/{panel['dataset']}/figures/{fig}.csv")
+            out += [f"results/train/{panel['dataset']}/{m}/{f}" for m in panel["models"]
+                    for f in ("metrics.csv", "cosine.npz", "summary.json")]
     return out
 
 

@@ -1,5 +1,6 @@
 # Target lists and config look-ups shared by the stages and `rule all`. Only the workflow names paths.
 # The config was checked by bnconvex.config.check_config (Snakefile): names, classes, sizes are consistent here.
+import functools
 import os
 
 from bnconvex.config import SOURCE_SHAPES, ConfigError
@@ -74,12 +75,15 @@ def convex_path(program, what="certificate"):
     return f"results/convex/{CVX['dataset']}/{program}-{what}.{'json' if what == 'certificate' else 'npz'}"
 
 
+@functools.cache
 def train_panels():
-    """(figure, panel) of every panel of every training figure (bnconvex.experiments.specs.Panel: label,
-    dataset, models, seeds); none when the config has no train section."""
-    return _train_panels(config.get("train"))
+    """(figure, panel) of every panel of every training figure (bnconvex.config.Panel: label, dataset, models,
+    seeds); none when the config has no train section. Computed once: the config is fixed after parsing, and
+    every training job's input and param functions ask for it."""
+    return tuple(_train_panels(config.get("train")))
 
 
+@functools.cache
 def train_figures():
     """{figure: [its panels]} of the training figures in the config, in the config's order."""
     out = {}
@@ -226,10 +230,9 @@ def scale_of(ds):
 
 def paper_scales():
     """{training figure: [the scale of each panel]} and {certificate: its scale} of our runs (scale_of)."""
-    scale = scale_of
-    out = {fig: [scale(p.dataset) for p in panels] for fig, panels in train_figures().items()}
-    out["Thm 2.4 certificate"] = f"{scale(CF['dataset'])}; subset n = {CF['n']}"
-    out["Thm 2.2 certificate"] = f"{scale(CVX['dataset'])}; subset n = {CVX['thm22']['n']}"
+    out = {fig: [scale_of(p.dataset) for p in panels] for fig, panels in train_figures().items()}
+    out["Thm 2.4 certificate"] = f"{scale_of(CF['dataset'])}; subset n = {CF['n']}"
+    out["Thm 2.2 certificate"] = f"{scale_of(CVX['dataset'])}; subset n = {CVX['thm22']['n']}"
     return out
 
 
