@@ -4,6 +4,7 @@ import pytest
 from bnconvex.linalg import (
     center,
     compact_svd,
+    conditioning,
     gram_solve,
     k_for_variance,
     spectral_stage,
@@ -78,3 +79,19 @@ def test_spectral_stage_reports_its_checks(rng):
     assert summary["reconstruction_error"] < 1e-12
     assert arrays["U_prime"].shape == (50, 13)
     assert arrays["X_truncated"].shape == X.shape
+
+
+def test_conditioning_is_the_ratio_of_the_extreme_singular_values_of_the_centered_data(rng):
+    n, d = 40, 5
+    Q, _ = np.linalg.qr(center(rng.standard_normal((n, d))))   # orthonormal columns, each orthogonal to 1
+    V, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    Sigma = np.array([50.0, 20.0, 3.0, 0.5, 0.25])
+    X = Q @ np.diag(Sigma) @ V.T + 7.0                          # a shift: centering removes it
+    c = conditioning(X)
+    assert c["condition_number"] == pytest.approx(200.0, rel=1e-10)
+    assert (c["n"], c["d"], c["rank"]) == (n, d, d)
+    assert c["sigma_max"] == pytest.approx(50.0) and c["sigma_min"] == pytest.approx(0.25)
+    # a null direction is not the minimum: σ_min is over the numerical rank, as U, Σ, V keep it
+    X0 = np.hstack([X, X[:, :1] + X[:, 1:2]])
+    assert conditioning(X0)["rank"] == d and conditioning(X0)["condition_number"] < 1e6
+    assert spectral_stage(X, 0.9)[1]["condition_number"] == pytest.approx(200.0, rel=1e-10)

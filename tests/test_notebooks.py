@@ -28,6 +28,10 @@ def inputs(tmp_path_factory):
                                    "cosine": np.cos(0.1 * e * i).ravel()}) for m in ("sgd", "whitened")])
     cos.to_csv(d / "cosine.csv", index=False)
     (d / "meta.json").write_text(json.dumps({"source": "digits", "n_train": 30, "n_test": 10}))
+    part = {"n": 30, "d": 64, "rank": 20, "sigma_max": 9.0, "sigma_min": 0.1, "condition_number": 90.0}
+    (d / "conditioning.json").write_text(json.dumps({
+        "dataset": "toy", "data": part, "ratio": 9.0,
+        "patches": part | {"n": 270, "h": 9, "condition_number": 10.0, "kernel": 3, "stride": 3, "padding": 2}}))
     return d
 
 
@@ -37,6 +41,8 @@ def test_training_figure_notebook_executes(name, inputs, tmp_path):
     params = {"fig": name, "tables": [str(table)], "metas": [str(inputs / "meta.json")], "datasets": ["toy"],
               "panels": [""], "scales": ["toy, n ≈ 30"], "png": str(tmp_path / f"{name}.png"),
               "pdf": str(tmp_path / f"{name}.pdf")}
+    if name == "table1":
+        params["conditioning"] = str(inputs / "conditioning.json")
     notebook = ROOT / "notebooks" / f"{PAGES[name].notebook}.ipynb"
     render_notebook(notebook, tmp_path / "out.ipynb", tmp_path / "out.html", params)
     assert (tmp_path / f"{name}.png").stat().st_size > 1000 and (tmp_path / f"{name}.pdf").exists()
@@ -48,6 +54,7 @@ def test_training_figure_notebook_executes(name, inputs, tmp_path):
     assert "import " not in html and str(tmp_path) not in html and str(inputs) not in html
     if name == "table1":
         assert "67.11" in html  # the paper's Convex-Truncated test accuracy beside ours
+        assert "App. A.4" in html and "5892.5" in html and "patch matrix" in html  # the condition numbers
     elif name != "fig1":
         assert "Convex-Truncated (k5)" in html  # the final-epoch table names models as the paper does
     if PAGES[name].notebook == "train_figure" and PAGES[name].paper:  # the paper's claim (Fig. 2, 3, 5, 6)

@@ -55,6 +55,18 @@ def test_thm51(err, verdict):
     assert paper.thm51_row(record)["agree?"] == verdict
 
 
+@pytest.mark.parametrize(("data", "patches", "verdict"), [(5892.5, 271.2, "yes"), (20.0, 30.0, "no")])
+def test_conditioning_row_agrees_when_the_patches_are_better_conditioned(data, patches, verdict):
+    part = lambda k, n, h: {"n": n, "d": h, "h": h, "rank": h, "condition_number": k, "kernel": 3,  # noqa: E731
+                            "stride": 3, "padding": 2}
+    record = {"dataset": "cifar10", "data": part(data, 100, 3072), "patches": part(patches, 14400, 27),
+              "ratio": data / patches}
+    r = paper.conditioning_row(record)
+    assert r["agree?"] == verdict and r["page"] == "table1"
+    assert f"data {data:.1f}" in r["we measure"] and "5892.5" in r["paper reports"]
+    assert paper.conditioning_row(None)["agree?"] == "not compared"
+
+
 def test_fig2_agrees_when_the_whitened_model_overfits_more():
     yes = paper.fig2_row(acc(sgd=(1.0, 0.9), whitened=(1.0, 0.6)), "")
     assert yes["agree?"] == "agrees: whitened − BN gap = +30.0 ± 0.0 points" and yes["verdict"] == "agrees"
@@ -150,7 +162,7 @@ def test_comparison_reads_the_artifacts_and_keeps_the_pages_row_order(tmp_path):
     table = paper.comparison({"fig3": "digits"}, fig4=str(tmp_path / "fig4.json"), thm24=str(tmp_path / "cert.json"),
                              fig3=str(tmp_path / "fig3.csv"))
     assert list(table.index) == ["Fig. 4 time", "Fig. 4 objective", "Fig. 4 test acc", "Thm 2.4 certificate",
-                                 "Fig. 3", "Table 1", "Fig. 5"]
+                                 "Fig. 3", "Table 1", "Fig. 5", "App. A.4"]
     assert table.loc["Fig. 3", "agree?"].startswith("agrees: Convex-Truncated − SGD = +5.0 ± 2.3 points (claim: ≥ −1)")
     assert table.loc["Fig. 3", "ours: data, scale"] == "digits"
 

@@ -50,12 +50,8 @@ def compact_svd(X: np.ndarray, rtol: float | None = None) -> CompactSVD:
     ``matrix_rank``), so ``r`` is the numerical rank of ``Pc X``.
     """
     Xc = center(X)
-    n, d = Xc.shape
     U, Sigma, Vt = np.linalg.svd(Xc, full_matrices=False)
-    if rtol is None:
-        rtol = max(n, d) * np.finfo(float).eps
-    smax = Sigma[0] if Sigma.size else 0.0
-    r = int(np.sum(Sigma > rtol * smax)) if smax > 0 else 0
+    r = _numerical_rank(Sigma, Xc.shape, rtol)
     U, Sigma, V = U[:, :r], Sigma[:r], Vt[:r].T
     # Fix the sign of each singular pair (largest |entry| of V positive) so results are reproducible.
     if r:
@@ -63,6 +59,25 @@ def compact_svd(X: np.ndarray, rtol: float | None = None) -> CompactSVD:
         signs[signs == 0] = 1.0
         U, V = U * signs, V * signs
     return CompactSVD(U=U, Sigma=Sigma, V=V)
+
+
+def _numerical_rank(Sigma: np.ndarray, shape: tuple[int, int], rtol: float | None = None) -> int:
+    """How many singular values (descending) lie above ``rtol · σ_max`` (default ``max(n, d) · eps``)."""
+    if rtol is None:
+        rtol = max(shape) * np.finfo(float).eps
+    smax = Sigma[0] if Sigma.size else 0.0
+    return int(np.sum(Sigma > rtol * smax)) if smax > 0 else 0
+
+
+def conditioning(X: np.ndarray) -> dict:
+    """App. A.4's condition number of a data matrix: ``σ_max / σ_min`` of ``Pc X`` (n×d) over its numerical
+    rank r (the singular values that U, Σ, V keep), with n, d, r, σ_max and σ_min; JSON-ready."""
+    Xc = center(X)
+    Sigma = np.linalg.svd(Xc, compute_uv=False)
+    r = _numerical_rank(Sigma, Xc.shape)
+    smax, smin = (float(Sigma[0]), float(Sigma[r - 1])) if r else (0.0, 0.0)
+    return {"n": int(Xc.shape[0]), "d": int(Xc.shape[1]), "rank": r, "sigma_max": smax, "sigma_min": smin,
+            "condition_number": smax / smin if r else float("inf")}
 
 
 def u_prime(U: np.ndarray) -> np.ndarray:
@@ -142,6 +157,7 @@ def spectral_stage(X: np.ndarray, variance_fraction: float, k: int | None = None
         "variance_fraction_kept": float(energy[:k].sum() / energy.sum()) if energy.sum() > 0 else 1.0,
         "sigma_max": float(svd.Sigma[0]) if svd.rank else 0.0,
         "sigma_min": float(svd.Sigma[-1]) if svd.rank else 0.0,
+        "condition_number": float(svd.Sigma[0] / svd.Sigma[-1]) if svd.rank else float("inf"),
         "orthonormality_error": float(np.abs(Up.T @ Up - np.eye(svd.rank + 1)).max()),
         "reconstruction_error": float(np.abs((svd.U * svd.Sigma) @ svd.V.T - Xc).max()),
     }

@@ -141,6 +141,24 @@ def thm51_row(R: dict) -> dict:
                "yes" if R["rel_error"] < 1e-10 else "no")
 
 
+def conditioning_row(R: dict | None) -> dict:
+    """App. A.4: agrees when the patch matrix's condition number is below the data matrix's (``R``: the
+    conditioning job's record, :func:`bnconvex.experiments.training.condition_numbers`; None: not run)."""
+    P = reported("table1")["conditioning"]
+    said = f"condition number: data {P['data']:g}, patches {P['patches']:g} ({P['claim']})"
+    if R is None:
+        return row("App. A.4", "CIFAR-10 (n = 50,000)", "not run", said,
+                   "not in this config (needs train.figures.table1)", "not compared", page="table1")
+    data, patches = R["data"], R["patches"]
+    scale = (f"{R['dataset']}, data {data['n']}×{data['d']}, patches {patches['n']}×{patches['h']} "
+             f"({patches['kernel']}×{patches['kernel']}, stride {patches['stride']}, padding {patches['padding']})")
+    ours = (f"condition number: data {data['condition_number']:.1f} (rank {data['rank']}), patches "
+            f"{patches['condition_number']:.1f} (rank {patches['rank']}): ratio {R['ratio']:.1f} (paper "
+            f"{P['data'] / P['patches']:.1f})")
+    return row("App. A.4", "CIFAR-10 (n = 50,000), d = 3072, h = 27", scale, said, ours,
+               "yes" if patches["condition_number"] < data["condition_number"] else "no", page="table1")
+
+
 def fig2_row(S: pd.DataFrame, scale: str) -> dict | None:
     """``S``: :func:`bnconvex.stats.per_seed`. Agrees when the whitened model's train−test gap exceeds the BN
     model's (Welch's 95% interval of the difference above 0)."""
@@ -324,11 +342,11 @@ def _figure_claims(fig: str, T: pd.DataFrame, scale: str) -> list[dict]:
 
 
 def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, panels: dict | None = None,
-               **figures) -> pd.DataFrame:
+               conditioning=None, **figures) -> pd.DataFrame:
     """The "paper vs ours" table from the paths of our results (None: not made by this config); ``figures``:
     {training figure: its table, or its panels' tables}; ``scales``: {figure: "data set (source), n ≈ …, d = …"
     (a list, one per panel, for a figure given as a list)} of our runs; ``panels``: {figure: its panel letters}
-    (default: :func:`panel_claims`'s)."""
+    (default: :func:`panel_claims`'s); ``conditioning``: App. A.4's record."""
     load = lambda path: json.load(open(path))  # noqa: E731
     rows = fig4_rows(load(fig4)) if fig4 else []
     for name, path, theorem, page in (("Thm 2.4 certificate", thm24, "closed form", "study"),
@@ -344,4 +362,5 @@ def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, pane
         rows.append(table1_row(None, scales.get("table1", "")))
     if not figures.get("fig5"):
         rows.append(fig5_row(scales.get("fig5", "not run")))
+    rows.append(conditioning_row(load(conditioning) if conditioning else None))
     return pd.DataFrame(rows).set_index("figure")

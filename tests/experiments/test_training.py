@@ -8,6 +8,7 @@ import torch
 from bnconvex.experiments.specs import seed_jobs, split_seed
 from bnconvex.experiments.training import (
     build_model,
+    condition_numbers,
     cosine_similarity,
     figure_table,
     resolve_spec,
@@ -150,3 +151,23 @@ def test_the_seed_reaches_every_random_choice_and_repeats_bit_for_bit(tmp_path, 
     else:
         assert not torch.equal(one.H, other.H)             # sampled patterns D_i = 1[U' h_i >= 0]
     assert not all(torch.equal(a, b) for a, b in zip(batches(60, 10, 0, 1), batches(60, 10, 1, 1), strict=True))
+
+
+def test_condition_numbers_of_the_data_and_of_its_patches(rng):
+    """App. A.4 on tiny 2×5×5 images, the patch matrix built here by hand (padding 1, kernel 3, stride 2)."""
+    c, H, W, kernel, stride, padding = 2, 5, 5, 3, 2, 1
+    X = rng.standard_normal((12, c * H * W))
+    spec = {"arch": "cnn", "image_shape": [c, H, W], "kernel": kernel, "stride": stride, "padding": padding,
+            "pool": 1}
+    R = condition_numbers(X, spec)
+    images = np.pad(X.reshape(-1, c, H, W), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    side = (H + 2 * padding - kernel) // stride + 1
+    rows = [img[:, i * stride:i * stride + kernel, j * stride:j * stride + kernel].ravel()
+            for img in images for i in range(side) for j in range(side)]
+    P = np.array(rows)
+    s = np.linalg.svd(P - P.mean(axis=0), compute_uv=False)
+    assert R["patches"]["n"] == 12 * side * side and R["patches"]["h"] == c * kernel * kernel
+    assert R["patches"]["condition_number"] == pytest.approx(s[0] / s[-1], rel=1e-10)
+    s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)[:11]  # rank n − 1 after centering
+    assert R["data"]["rank"] == 11 and R["data"]["condition_number"] == pytest.approx(s[0] / s[-1], rel=1e-10)
+    assert R["ratio"] == pytest.approx(R["data"]["condition_number"] / R["patches"]["condition_number"])

@@ -62,6 +62,26 @@ def test_every_figure_has_a_page_png_pdf_and_provenance(study_run):
     assert "Thm 5.1" in paper and "Fig. 3" in paper and "Table 1" in paper
 
 
+def test_app_a4_condition_numbers_are_computed_on_table1s_data_and_reported(study_run):
+    import numpy as np
+
+    from bnconvex.data import load_prepared
+
+    R = json.loads((study_run / "results/train/digits/conditioning.json").read_text())
+    X = load_prepared(study_run / "data/processed/digits.npz").X_train
+    s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+    s = s[s > max(X.shape) * np.finfo(float).eps * s[0]]
+    assert R["data"]["condition_number"] == pytest.approx(s[0] / s[-1], rel=1e-9)
+    spec = CFG["models"][CFG["figures"]["table1"]["models"][0]]
+    side = (8 + 2 * spec["padding"] - spec["kernel"]) // spec["stride"] + 1  # 8×8 digit images
+    assert R["patches"]["n"] == X.shape[0] * side**2 and R["patches"]["h"] == spec["kernel"] ** 2
+    claims = json.loads((study_run / "results/report/claims.json").read_text())
+    row = next(c for c in claims if c["figure"] == "App. A.4")
+    assert row["page"] == "table1" and row["verdict"] in ("agrees", "diverges")
+    assert f"{R['patches']['condition_number']:.1f}" in row["we measure"]
+    assert "App. A.4: why truncation matters less here" in (study_run / "results/report/table1.html").read_text()
+
+
 def test_each_page_shows_its_claims_first_and_the_index_sums_them_up(study_run):
     import html
 

@@ -109,9 +109,22 @@ def thm51_outputs():
     return [f"results/train/{train['thm51']['dataset']}/thm51.json"] if "thm51" in train else []
 
 
+def conditioning_outputs():
+    """App. A.4's condition numbers (data and patch matrices), on Table 1's data set when the config has it."""
+    panels = train_figures().get("table1")
+    return [f"results/train/{panels[0].dataset}/conditioning.json"] if panels else []
+
+
+def conditioning_spec(dataset):
+    """The resolved spec of Table 1's first CNN model: its patch geometry is the one App. A.4 conditions."""
+    panel = figure_panel("table1", dataset)
+    specs = (train_spec(dataset, model) for model in panel.models)
+    return next(spec for spec in specs if spec["arch"] in ("cnn", "convex_cnn"))
+
+
 def train_outputs():
-    """Every training figure's table, and Thm 5.1's check."""
-    return train_figure_tables(*train_figures()) + thm51_outputs()
+    """Every training figure's table, Thm 5.1's check and App. A.4's condition numbers."""
+    return train_figure_tables(*train_figures()) + thm51_outputs() + conditioning_outputs()
 
 
 def notebook_path(page):

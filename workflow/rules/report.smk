@@ -85,6 +85,7 @@ use rule report_fig4 as report_train_figure with:
         notebook=lambda wc: notebook_path(wc.fig),
         tables=lambda wc: train_figure_tables(wc.fig),
         metas=lambda wc: [f"data/processed/{p.dataset}.json" for p in train_figures()[wc.fig]],
+        conditioning=lambda wc: conditioning_outputs() if wc.fig == "table1" else [],
         provenance_inputs=lambda wc: train_figure_upstream(wc.fig),
     output:
         **page_outputs("{fig}"),
@@ -117,6 +118,7 @@ use rule report_fig4 as report_paper with:
         thm24=closed_form_path("certificate"),
         thm22=convex_path("thm2.2"),
         thm51=thm51_outputs(),
+        conditioning=conditioning_outputs(),
         provenance_inputs=train_figure_tables(*train_figures()),  # the tables, passed as the param figures
     output:
         **page_outputs("paper"),

@@ -83,6 +83,28 @@ rule thm51:
         "../scripts/thm51.py"
 
 
+rule conditioning:
+    # App. A.4: condition numbers of the data matrix and of Table 1's patch matrix
+    input:
+        npz="data/processed/{dataset}.npz",
+        meta="data/processed/{dataset}.json",
+        code=TRAIN_CODE,
+    output:
+        "results/train/{dataset}/conditioning.json",
+    params:
+        spec=lambda wc: conditioning_spec(wc.dataset),
+    log:
+        "logs/train/{dataset}/conditioning.log",
+    benchmark:
+        "results/benchmarks/jobs/train/{dataset}/conditioning.tsv"
+    resources:
+        # the patch matrix has ~n·d·(kernel/stride)² entries: a few copies of it, in float64
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), copies=8),
+        runtime=lambda wc: 10 + int(data_shape(wc.dataset)[0] * data_shape(wc.dataset)[1] ** 2 / 60e9),
+    script:
+        "../scripts/conditioning.py"
+
+
 rule stage_train:
     # target of the DVC stage `train` (dvc.yaml)
     input:

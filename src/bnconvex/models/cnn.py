@@ -52,6 +52,15 @@ class PatchGeometry:
         self.pool_matrix = torch.zeros(self.L, self.blocks, dtype=torch.float64)  # average pooling, (L, B)
         self.pool_matrix[torch.arange(self.L), self.block] = 1.0 / counts[self.block]
 
+    @classmethod
+    def from_spec(cls, spec: dict) -> PatchGeometry:
+        """The geometry of a resolved CNN spec (``image_shape``, and kernel/stride/padding/pool: 3/3/2/4 as
+        Table 1 where unset)."""
+        if not spec.get("image_shape"):
+            raise ValueError(f"arch {spec['arch']!r} needs image data (the data set's source has no image_shape)")
+        return cls(spec["image_shape"], spec.get("kernel", 3), spec.get("stride", 3), spec.get("padding", 2),
+                   spec.get("pool", 4))
+
     def patches(self, X: torch.Tensor) -> torch.Tensor:
         """Rows of X (b, c·H·W, CHW order) → patches (b, L, h)."""
         images = X.reshape(X.shape[0], *self.image_shape)
