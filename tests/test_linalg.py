@@ -95,3 +95,10 @@ def test_conditioning_is_the_ratio_of_the_extreme_singular_values_of_the_centere
     X0 = np.hstack([X, X[:, :1] + X[:, 1:2]])
     assert conditioning(X0)["rank"] == d and conditioning(X0)["condition_number"] < 1e6
     assert spectral_stage(X, 0.9)[1]["condition_number"] == pytest.approx(200.0, rel=1e-10)
+
+
+def test_gram_solve_names_identical_rows_as_the_cause(rng):
+    X = rng.standard_normal((6, 10))
+    X[4] = X[1]
+    with pytest.raises(ValueError, match=r"rank-deficient.*1 of its 6 rows repeat earlier ones \(first at rows 1\)"):
+        gram_solve(X, np.ones(6))

@@ -122,16 +122,27 @@ def gram_solve(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     try:
         factor = cho_factor(G, lower=True, check_finite=False)
     except LinAlgError as err:
-        raise ValueError("X is rank-deficient: its Gram matrix X Xᵀ is not positive definite") from err
+        raise ValueError("X is rank-deficient: its Gram matrix X Xᵀ is not positive definite"
+                         + _duplicates_note(X)) from err
     L = np.tril(factor[0])
     diag = np.abs(np.diag(L))
     # cond(G) = cond(L)^2; the ratio of Cholesky diagonals bounds it from below.
     if diag.min() <= np.sqrt(G.shape[0] * np.finfo(float).eps) * diag.max():
         raise ValueError(
             "X is numerically rank-deficient (Cholesky pivot ratio "
-            f"{diag.min() / diag.max():.2e}); the theorem needs full row rank"
+            f"{diag.min() / diag.max():.2e}); the theorem needs full row rank" + _duplicates_note(X)
         )
     return X.T @ cho_solve(factor, Y, check_finite=False)
+
+
+def _duplicates_note(X: np.ndarray) -> str:
+    """"; n rows repeat …" where X has identical rows (CIFAR-100 has pixel-identical training images), else ""."""
+    _, first, counts = np.unique(X, axis=0, return_index=True, return_counts=True)
+    repeated = np.sort(first[counts > 1])
+    if not repeated.size:
+        return ""
+    return (f"; {int((counts - 1).sum())} of its {X.shape[0]} rows repeat earlier ones (first at rows "
+            f"{', '.join(map(str, repeated[:5]))}): choose other classes or a subset without identical images")
 
 
 def spectral_stage(X: np.ndarray, variance_fraction: float, k: int | None = None) -> tuple[dict, dict]:
