@@ -143,6 +143,23 @@ def test_bad_config_is_refused_naming_file_and_key(tmp_path, edit, key):
     assert len(message.splitlines()) <= 4 and len(message) < 600, message
 
 
+@pytest.mark.parametrize(("edit", "key"), [
+    (lambda c: c["convex"]["thm23"].update(n=16), "convex.thm23.n: 16 is not a multiple of the 3 classes"),
+    (lambda c: c["convex"]["thm23"].update(classes=[0, 9]), "convex.thm23.classes[1]: class 9 does not exist"),
+    (lambda c: c["convex"]["thm23"].update(n=3000), "convex.thm23.n: 3000 takes 1000 samples of each class"),
+    (lambda c: c["convex"]["losses"].update(n=13), "convex.losses.n: 13 is odd"),
+    (lambda c: c["convex"]["losses"].update(losses=["squared"]), "convex.losses.losses[0]"),
+    (lambda c: c["convex"]["thm23"].update(losses=["hinge"]), "convex.thm23.losses[0]"),
+], ids=["thm23-n-multiple", "thm23-class", "thm23-n-large", "losses-n-odd", "losses-squared", "thm23-hinge"])
+def test_bad_thm23_and_losses_settings_are_refused_naming_the_key(tmp_path, edit, key):
+    """(Checked here only: the `snakemake -n` path of these refusals is the one BAD_CONFIGS already runs.)"""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad_config(edit)))
+    with pytest.raises(ConfigError) as info:
+        check_config(bad_config(edit), path)
+    assert key in str(info.value), str(info.value)
+
+
 @pytest.mark.parametrize("name", ["config", "test", "cifar10", "cnae9", "paper"])
 def test_shipped_configs_pass(name):
     path = ROOT / f"config/{name}.yaml"

@@ -424,9 +424,11 @@ def _check_data(name: str, spec: dict) -> list[Problem]:
     return out
 
 
-def _class_problems(section: str, classes: list[int], dataset: str, counts: list[int]) -> list[Problem]:
+def _class_problems(section, classes: list[int], dataset: str, counts: list[int]) -> list[Problem]:
+    """Classes that data.<dataset> lacks; ``section``: the key (a name or a tuple of names) above ``classes``."""
     C = len(counts)
-    return [((section, "classes", i), f"class {c} does not exist: data.{dataset} has {C} classes (0..{C - 1}, "
+    section = section if isinstance(section, tuple) else (section,)
+    return [((*section, "classes", i), f"class {c} does not exist: data.{dataset} has {C} classes (0..{C - 1}, "
              f"in the order of data.{dataset}.classes)") for i, c in enumerate(classes) if c >= C]
 
 
@@ -451,6 +453,20 @@ def _check_closed_form(config: dict, prepared: dict) -> list[Problem]:
     return out
 
 
+def _thm23_problems(thm23: dict, ds: str, counts: dict) -> list[Problem]:
+    """Thm 2.3's classes exist and have n / C training samples each."""
+    classes, n = thm23["classes"], thm23["n"]
+    out = _class_problems(("convex", "thm23"), classes, ds, counts)
+    if out:
+        return out
+    if n % len(classes):
+        return [(("convex", "thm23", "n"), f"{n} is not a multiple of the {len(classes)} classes: the task takes "
+                 f"n / C samples of each")]
+    short = [c for c in classes if n // len(classes) > counts[c]]
+    return [(("convex", "thm23", "n"), f"{n} takes {n // len(classes)} samples of each class but class "
+             f"{short[0]} of data.{ds} has {counts[short[0]]} training samples")] if short else []
+
+
 def _check_convex(config: dict, prepared: dict) -> list[Problem]:
     """The ±1 task of every convex program, the solver's loss, and the CNN program's patches."""
     cx = config["convex"]
@@ -459,7 +475,8 @@ def _check_convex(config: dict, prepared: dict) -> list[Problem]:
     out = _class_problems("convex", classes, ds, counts)
     classes_exist = not out
     image = _image_shape(config["data"][ds]["source"])
-    for program in CONVEX_PROGRAMS if image else CONVEX_PROGRAMS[:-1]:  # cnn runs on image data only
+    programs = [*(CONVEX_PROGRAMS if image else CONVEX_PROGRAMS[:-1]), *(["losses"] if "losses" in cx else [])]
+    for program in programs:  # cnn runs on image data only
         n = cx[program]["n"]
         if n % 2:
             out.append((("convex", program, "n"), f"{n} is odd: the ±1 task takes n/2 samples of each class"))
@@ -467,6 +484,8 @@ def _check_convex(config: dict, prepared: dict) -> list[Problem]:
             c = next(c for c in classes if n // 2 > counts[c])
             out.append((("convex", program, "n"), f"{n} takes {n // 2} samples of each class but class {c} of "
                         f"data.{ds} has {counts[c]} training samples"))
+    if "thm23" in cx:
+        out += _thm23_problems(cx["thm23"], ds, counts)
     thm22 = cx["thm22"]
     if thm22.get("solver", cx["solver"]) == "bnconvex" and thm22["loss"] != "squared":
         out.append((("convex", "thm22", "loss"), f"{thm22['loss']!r} needs solver clarabel or scs: "

@@ -136,11 +136,14 @@ def certificate_summary(name: str, certificate: dict, dataset: str) -> dict:
             "d": c.get("d"), "P": c.get("P"), "pattern set": complete,
             "primal": c["primal"] if closed_form else c["primal_convex"],
             "lower bound": c["dual"] if closed_form else c["lower_bound"], "rel. gap": c.get("rel_gap"),
-            "solve time (s)": c.get("time_s")}
+            "solve time (s)": c.get("time_s"), "relaxation bound": c.get("relaxation_lower_bound"),
+            "sandwich gap": c.get("sandwich_gap")}
 
 
+# "relaxation bound" and "sandwich gap": Thm 2.3's nuclear-norm relaxation over the same patterns and the
+# restriction's value minus it (— for the other programs)
 CERTIFICATE_COLUMNS = ("certificate", "theorem", "data", "n", "d", "P", "pattern set", "primal", "lower bound",
-                       "rel. gap", "solve time (s)")
+                       "rel. gap", "solve time (s)", "relaxation bound", "sandwich gap")
 
 
 def certificates_table(rows: list[dict]) -> str:

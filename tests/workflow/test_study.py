@@ -136,7 +136,9 @@ def test_fig4_job_compares_gd_with_the_certified_optimum(study_run):
 
 def test_convex_jobs_are_certified_and_reconstructed(study_run):
     cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["convex"]
-    for name in ("thm2.2", "exact2d", "g1", "cnn"):
+    extra = [f"thm2.2-{loss}" for loss in cfg["losses"]["losses"]]  # App. B.1
+    extra += [f"thm2.3-{loss}" for loss in cfg["thm23"]["losses"]]
+    for name in ("thm2.2", "exact2d", "g1", "cnn", *extra):
         cert = json.loads((study_run / f"results/convex/digits/{name}-certificate.json").read_text())
         assert cert["status"] == "optimal" and cert["valid"]
         assert cert["rel_gap"] <= 1e-6, name
@@ -144,6 +146,12 @@ def test_convex_jobs_are_certified_and_reconstructed(study_run):
         assert cert["lower_bound"] <= cert["primal_convex"] + 1e-9
         solver = cfg["thm22"].get("solver", cfg["solver"]) if name == "thm2.2" else cfg["solver"]
         assert cert["solver"] == solver, name
+        if name.startswith("thm2.3"):  # the sandwich: relaxation ≤ restriction, over the same patterns
+            assert cert["relaxation_lower_bound"] <= cert["upper_bound"] + 1e-6 * abs(cert["upper_bound"]), name
+            assert cert["sandwich_gap"] == pytest.approx(cert["upper_bound"] - cert["relaxation_lower_bound"])
+            assert cert["C"] == len(cfg["thm23"]["classes"]) and cert["program"] == "2.3-restriction"
+        if "-" in name:  # App. B.1's losses, one job each
+            assert cert["loss"] == name.split("-", 1)[1], name
     exact = json.loads((study_run / "results/convex/digits/exact2d-certificate.json").read_text())
     n = cfg["exact2d"]["n"]
     assert exact["patterns_complete"] and exact["P"] == 2 * (1 + (n - 1) + (n - 1) * (n - 2) // 2)
@@ -152,7 +160,9 @@ def test_convex_jobs_are_certified_and_reconstructed(study_run):
         X2, y = z["X2"], z["y"]
     net = BNNetwork.from_npz(study_run / "results/convex/digits/exact2d-network.npz")
     assert net.objective(X2, y, exact["beta"]) == pytest.approx(exact["primal_network"], rel=1e-10)
-    assert 'href="convex.html"' in (study_run / "results/report/index.html").read_text()
+    index = (study_run / "results/report/index.html").read_text()
+    assert 'href="convex.html"' in index
+    assert "<th>sandwich gap</th>" in index and all(f"<td>{name}</td>" in index for name in extra)
 
 
 def test_paper_config_plans_the_full_dag_quickly_and_gpu_jobs_ask_for_a_gpu(tmp_path):

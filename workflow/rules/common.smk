@@ -65,9 +65,11 @@ def fig4_path(name):
 
 
 def convex_programs():
-    """thm2.2, exact2d, g1, and cnn when the data are images (Thm 3.1 needs patches)."""
-    names = ["thm2.2", "exact2d", "g1"]
-    return names + ["cnn"] if get_source(source_of(CVX["dataset"])).image_shape else names
+    """thm2.2, exact2d, g1, cnn when the data are images (Thm 3.1 needs patches), thm2.2-<loss> for each of
+    convex.losses.losses (App. B.1) and thm2.3-<loss> for each of convex.thm23.losses, where configured."""
+    names = ["thm2.2", "exact2d", "g1"] + (["cnn"] if get_source(source_of(CVX["dataset"])).image_shape else [])
+    names += [f"thm2.2-{loss}" for loss in CVX.get("losses", {}).get("losses", [])]
+    return names + [f"thm2.3-{loss}" for loss in CVX.get("thm23", {}).get("losses", [])]
 
 
 def convex_path(program, what="certificate"):

@@ -87,6 +87,57 @@ rule convex_cnn:
         "../scripts/convex.py"
 
 
+rule convex_loss:
+    # App. B.1: Thm 2.2 with the hinge or logistic loss on the same +-1 task
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/thm2.2-{loss}-certificate.json",
+        network="results/convex/{dataset}/thm2.2-{loss}-network.npz",
+    wildcard_constraints:
+        loss="hinge|logistic",
+    params:
+        classes=CVX["classes"],
+        solver=CVX["solver"],
+        settings=CVX.get("losses", {}),
+    log:
+        "logs/convex/{dataset}-thm2.2-{loss}.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-thm2.2-{loss}.tsv"
+    resources:
+        mem_mb=lambda wc: mem_mb((CVX["losses"]["n"] * CVX["losses"]["P"], min(CVX["losses"]["n"],
+                                  data_shape(wc.dataset)[1]) + 1), copies=20),
+        runtime=lambda wc: 10 + CVX["losses"]["n"] * CVX["losses"]["P"] // 200,
+    script:
+        "../scripts/convex.py"
+
+
+rule convex_thm23:
+    # Thm 2.3's sandwich (vector output): restriction and relaxation over the same patterns, one job per loss
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/thm2.3-{loss}-certificate.json",
+        network="results/convex/{dataset}/thm2.3-{loss}-network.npz",
+    wildcard_constraints:
+        loss="squared|cross_entropy",
+    params:
+        classes=CVX.get("thm23", {}).get("classes"),
+        solver=CVX["solver"],
+        settings=CVX.get("thm23", {}),
+    log:
+        "logs/convex/{dataset}-thm2.3-{loss}.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-thm2.3-{loss}.tsv"
+    resources:
+        # C columns of the restriction and the relaxation's P n-by-C matrices: CVXPY holds each several times
+        mem_mb=lambda wc: mem_mb((CVX["thm23"]["n"] * CVX["thm23"]["P"], (min(CVX["thm23"]["n"],
+                                  data_shape(wc.dataset)[1]) + 1) * len(CVX["thm23"]["classes"])), copies=20),
+        runtime=lambda wc: 10 + CVX["thm23"]["n"] * CVX["thm23"]["P"] * len(CVX["thm23"]["classes"]) // 100,
+    script:
+        "../scripts/convex.py"
+
+
 rule stage_convex:
     # target of the DVC stage `convex` (dvc.yaml)
     input:

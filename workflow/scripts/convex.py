@@ -1,4 +1,5 @@
-"""Convex stage: one program per rule (convex_thm22, convex_exact2d, convex_g1), certificate + network."""
+"""Convex stage: one program per rule (convex_thm22, convex_loss, convex_exact2d, convex_g1, convex_cnn,
+convex_thm23), certificate + network."""
 
 from bnconvex.data import load_prepared
 from bnconvex.experiments import convex_jobs
@@ -9,8 +10,15 @@ log = setup_log(snakemake.log[0])
 p, out = snakemake.params, snakemake.output
 s = dict(p.settings)
 data = load_prepared(snakemake.input.npz)
-X, y = convex_jobs.binary_task(data.X_train, data.y_train, p.classes, s["n"], seed=s["seed"])
-if snakemake.rule == "convex_thm22":
+if snakemake.rule == "convex_thm23":  # one-hot over its own classes
+    X, y = convex_jobs.multiclass_task(data.X_train, data.y_train, p.classes, s["n"], seed=s["seed"])
+else:
+    X, y = convex_jobs.binary_task(data.X_train, data.y_train, p.classes, s["n"], seed=s["seed"])
+if snakemake.rule == "convex_thm23":
+    res = convex_jobs.thm23_sampled(X, y, s["beta"], s["P"], s["seed"], snakemake.wildcards.loss, p.solver)
+elif snakemake.rule == "convex_loss":
+    res = convex_jobs.thm22_sampled(X, y, s["beta"], s["P"], s["seed"], snakemake.wildcards.loss, p.solver)
+elif snakemake.rule == "convex_thm22":
     own = {k: s[k] for k in ("tol", "time_limit_s") if k in s}  # solver bnconvex only (checked at parse time)
     res = convex_jobs.thm22_sampled(X, y, s["beta"], s["P"], s["seed"], s["loss"], p.solver, **own)
 elif snakemake.rule == "convex_exact2d":

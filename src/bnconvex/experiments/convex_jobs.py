@@ -1,11 +1,12 @@
-"""The convex-program jobs of the study: Thm 2.2 with sampled patterns, an exact-enumeration demo in 2-D
-with the decision function of the optimal network, and the BN-after-ReLU program (Thm G.1)."""
+"""The convex-program jobs of the study: Thm 2.2 with sampled patterns (squared loss, and App. B.1's hinge and
+logistic losses), an exact-enumeration demo in 2-D with the decision function of the optimal network, the
+BN-after-ReLU program (Thm G.1), Thm 2.3's sandwich for vector output and the CNN program (Thm 3.1)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bnconvex.convex import extract_patches, patterns, solve, solve_cnn, solve_g1
+from bnconvex.convex import extract_patches, patterns, solve, solve_cnn, solve_g1, vector_sandwich
 from bnconvex.convex.patterns import no_bias_patterns
 from bnconvex.data import select_classes
 from bnconvex.linalg import compact_svd
@@ -19,6 +20,22 @@ def binary_task(X, y, classes, n: int | None = None, seed: int = 0):
         raise ValueError(f"n={n} must be even (n/2 samples per class)")
     Xs, ys = select_classes(X, y, classes, per_class=None if n is None else n // 2, seed=seed)
     return Xs, np.where(ys == 1, 1.0, -1.0)
+
+
+def multiclass_task(X, y, classes, n: int, seed: int = 0):
+    """``classes`` as a one-hot task (column j for classes[j]), n / C seeded samples of each: (X (n×d), Y (n×C))."""
+    C = len(classes)
+    if n % C:
+        raise ValueError(f"n={n} must be a multiple of the {C} classes (n/C samples per class)")
+    Xs, ys = select_classes(X, y, classes, per_class=n // C, seed=seed)
+    return Xs, np.eye(C)[ys]
+
+
+def thm23_sampled(X, Y, beta: float, P: int, seed: int, loss: str = "squared", solver: str = "clarabel"):
+    """Thm 2.3's sandwich over P sampled patterns: the column-wise restriction (network, certificate) and the
+    nuclear-norm relaxation over the same patterns (:func:`bnconvex.convex.vector_sandwich`)."""
+    D = patterns(X, method="sample", P=P, seed=seed)
+    return vector_sandwich(X, Y, beta, patterns=D, loss=loss, solver=solver, patterns_complete=False)
 
 
 def thm22_sampled(X, y, beta: float, P: int, seed: int, loss: str = "squared", solver: str = "clarabel",
