@@ -3,7 +3,8 @@ import pytest
 import torch
 from helpers import one_hot_instance, train_full_batch
 
-from bnconvex.closed_form import closed_form, optimal_value
+from bnconvex.closed_form import closed_form, fit_scalar_subset, optimal_value
+from bnconvex.data.prepare import PreparedData
 from bnconvex.models import BNNet
 from bnconvex.network import BNNetwork
 
@@ -144,3 +145,22 @@ def test_bad_inputs_name_the_broken_assumption(rng):
         closed_form(X, Y, 1.0, theorem="9.9")
     with pytest.raises(ValueError, match="scalar output"):
         closed_form(X, Y, 1.0, theorem="2.1")
+
+
+@pytest.mark.parametrize("theorem", ["2.1", "G.2"])
+def test_scalar_closed_form_on_a_pm1_subset_is_certified_and_reports_sign_accuracy(rng, theorem):
+    """Thm 2.1 / G.2 on classes 2 (→ −1) and 0 (→ +1) of a 3-class set; the certificate's primal is the closed
+    value on the ±1 labels and the accuracies are those of sign(f) (recomputed here)."""
+    d, labels = 30, np.repeat([0, 1, 2], 12)
+    X = rng.standard_normal((36, d)) + labels[:, None]
+    data = PreparedData(X, labels, X + 0.1 * rng.standard_normal(X.shape), labels, {"name": "toy"})
+    res = fit_scalar_subset(data, [2, 0], 16, beta=0.5, seed=3, theorem=theorem)
+    c = res.certificate
+    assert c["rel_gap"] < 1e-10 and c["n"] == 16 and c["classes"] == [2, 0] and c["n_test"] == 24
+    # 8 samples of each label: ‖(y)₊‖ = ‖(−y)₊‖ = √8 (Thm 2.1's two neurons), ‖y‖ = 4 (G.2's one)
+    targets = np.column_stack([np.sqrt(8) * np.eye(1)[0], np.sqrt(8) * np.eye(1)[0]]) if theorem == "2.1" else \
+        np.array([[4.0]])
+    assert c["primal"] == pytest.approx(optimal_value(targets, 0.5), rel=1e-10)
+    assert c["train_acc"] == 1.0 and 0.5 < c["test_acc"] <= 1.0  # sign(f) fits the ±1 labels; shifted test data
+    with pytest.raises(ValueError, match="even n"):
+        fit_scalar_subset(data, [2, 0], 15, beta=0.5, theorem=theorem)

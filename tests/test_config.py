@@ -150,7 +150,12 @@ def test_bad_config_is_refused_naming_file_and_key(tmp_path, edit, key):
     (lambda c: c["convex"]["losses"].update(n=13), "convex.losses.n: 13 is odd"),
     (lambda c: c["convex"]["losses"].update(losses=["squared"]), "convex.losses.losses[0]"),
     (lambda c: c["convex"]["thm23"].update(losses=["hinge"]), "convex.thm23.losses[0]"),
-], ids=["thm23-n-multiple", "thm23-class", "thm23-n-large", "losses-n-odd", "losses-squared", "thm23-hinge"])
+    (lambda c: c["closed_form"]["scalar"].update(n=31), "closed_form.scalar.n: 31 is odd"),
+    (lambda c: c["closed_form"]["scalar"].update(n=100), "closed_form.scalar.n: 100 > d = 64"),
+    (lambda c: c["closed_form"]["scalar"].update(classes=[0, 7]), "closed_form.scalar.classes[1]: class 7"),
+    (lambda c: c["closed_form"]["scalar"].update(theorems=["2.4"]), "closed_form.scalar.theorems[0]"),
+], ids=["thm23-n-multiple", "thm23-class", "thm23-n-large", "losses-n-odd", "losses-squared", "thm23-hinge",
+        "scalar-n-odd", "scalar-n-above-d", "scalar-class", "scalar-theorem"])
 def test_bad_thm23_and_losses_settings_are_refused_naming_the_key(tmp_path, edit, key):
     """(Checked here only: the `snakemake -n` path of these refusals is the one BAD_CONFIGS already runs.)"""
     path = tmp_path / "bad.yaml"

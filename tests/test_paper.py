@@ -55,6 +55,23 @@ def test_thm51(err, verdict):
     assert paper.thm51_row(record)["agree?"] == verdict
 
 
+@pytest.mark.parametrize(("lower", "verdict"), [(0.9, "yes"), (1.1, "no")])
+def test_sandwich_row_agrees_only_when_the_relaxation_bounds_the_restriction_from_below(lower, verdict):
+    cert = {"rel_gap": 1e-9, "upper_bound": 1.0, "relaxation_lower_bound": lower, "sandwich_gap": 1.0 - lower,
+            "dataset": "digits", "n": 15, "d": 64, "C": 3, "P": 12}
+    r = paper.certificate_row("Thm 2.3 sandwich", cert, "restriction", paper.certificate_scale(cert))
+    assert r["agree?"] == verdict and "relaxation" in r["we measure"]
+    assert r["ours: data, scale"] == "digits, n = 15, d = 64, C = 3, P = 12 (sampled)"
+
+
+def test_comparison_has_a_row_per_further_certificate(tmp_path):
+    cert = {"rel_gap": 1e-12, "dataset": "digits", "n": 40, "d": 64, "C": 1}
+    (tmp_path / "g2.json").write_text(json.dumps(cert))
+    table = paper.comparison({}, certificates={"thmG.2": str(tmp_path / "g2.json")})
+    assert table.loc["Thm G.2 certificate", "agree?"] == "yes"
+    assert table.loc["Thm G.2 certificate", "ours: data, scale"] == "digits, n = 40, d = 64"
+
+
 @pytest.mark.parametrize(("data", "patches", "verdict"), [(5892.5, 271.2, "yes"), (20.0, 30.0, "no")])
 def test_conditioning_row_agrees_when_the_patches_are_better_conditioned(data, patches, verdict):
     part = lambda k, n, h: {"n": n, "d": h, "h": h, "rank": h, "condition_number": k, "kernel": 3,  # noqa: E731

@@ -232,3 +232,22 @@ def fit_one_hot_subset(data, classes, n: int, beta: float, seed: int = 0, theore
         }
     )
     return result
+
+
+def fit_scalar_subset(data, classes, n: int, beta: float, seed: int = 0, theorem: str = "2.1"):
+    """Thm 2.1 or G.2 (scalar output) on a seeded ±1 subset of a prepared data set: ``n // 2`` training
+    samples of each of the two ``classes`` (classes[0] → −1, classes[1] → +1), with the optimal network's
+    train/test accuracy (sign of f, BN with the training subset's statistics) added to the certificate."""
+    from bnconvex.data import select_classes
+
+    if len(classes) != 2 or n % 2:
+        raise ValueError(f"a ±1 task takes two classes and an even n; got classes {classes}, n={n}")
+    X, y = select_classes(data.X_train, data.y_train, classes, per_class=n // 2, seed=seed)
+    X_test, y_test = select_classes(data.X_test, data.y_test, classes)
+    sign = lambda labels: np.where(labels == 1, 1.0, -1.0)  # noqa: E731
+    result = closed_form(X, sign(y)[:, None], beta, theorem=theorem)
+    accuracy = lambda Xs, labels: float(np.mean(np.sign(result.network.forward(Xs, ref=X)[:, 0]) == sign(labels)))  # noqa: E731
+    result.certificate.update({"dataset": data.meta.get("name"), "classes": list(classes), "subset_seed": int(seed),
+                               "train_acc": accuracy(X, y), "test_acc": accuracy(X_test, y_test),
+                               "n_test": int(y_test.size)})
+    return result

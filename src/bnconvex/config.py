@@ -450,6 +450,26 @@ def _check_closed_form(config: dict, prepared: dict) -> list[Problem]:
     d = SOURCE_FACTS[config["data"][ds]["source"]].d
     if n > d:
         out.append((("closed_form", "n"), f"{n} > d = {d}: Thm 2.4 needs n <= rank(X) <= d"))
+    if "scalar" in cf:
+        out += _scalar_closed_form_problems(cf["scalar"], ds, counts, d)
+    return out
+
+
+def _scalar_closed_form_problems(scalar: dict, ds: str, counts: list[int], d: int) -> list[Problem]:
+    """Thm 2.1 / G.2's ±1 task: both classes exist, n/2 samples of each, n <= d."""
+    classes, n = scalar["classes"], scalar["n"]
+    out = _class_problems(("closed_form", "scalar"), classes, ds, counts)
+    if out:
+        return out
+    key = ("closed_form", "scalar", "n")
+    if n % 2:
+        return [(key, f"{n} is odd: the ±1 task takes n/2 samples of each class")]
+    short = [c for c in classes if n // 2 > counts[c]]
+    if short:
+        out.append((key, f"{n} takes {n // 2} samples of each class but class {short[0]} of data.{ds} has "
+                    f"{counts[short[0]]} training samples"))
+    if n > d:
+        out.append((key, f"{n} > d = {d}: the closed forms need n <= rank(X) <= d"))
     return out
 
 

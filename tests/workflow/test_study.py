@@ -134,6 +134,22 @@ def test_fig4_job_compares_gd_with_the_certified_optimum(study_run):
     assert (study_run / "results/figures/fig4.png").stat().st_size > 1000
 
 
+def test_scalar_closed_forms_thm21_and_g2_are_certified_on_the_pm1_task(study_run):
+    cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["closed_form"]
+    index = (study_run / "results/report/index.html").read_text()
+    for theorem in cfg["scalar"]["theorems"]:
+        cert = json.loads((study_run / f"results/closed_form/digits/thm{theorem}-certificate.json").read_text())
+        assert cert["theorem"] == theorem and cert["rel_gap"] <= 1e-8 and cert["dual_feasible"]
+        assert cert["n"] == cfg["scalar"]["n"] and cert["classes"] == cfg["scalar"]["classes"]
+        net = BNNetwork.from_npz(study_run / f"results/closed_form/digits/thm{theorem}-network.npz")
+        assert net.bn_after_relu == (theorem == "G.2")
+        assert f"<td>thm{theorem}</td>" in index
+    claims = {c["figure"]: c for c in json.loads((study_run / "results/report/claims.json").read_text())}
+    for row in ("Thm 2.1 certificate", "Thm G.2 certificate", "Thm 2.3 sandwich", "App. B.1 hinge loss",
+                "App. B.1 logistic loss", "App. B.1 cross-entropy (Thm 2.3)"):  # a paper-page row per certificate
+        assert claims[row]["verdict"] == "agrees" and claims[row]["page"] == "paper", row
+
+
 def test_convex_jobs_are_certified_and_reconstructed(study_run):
     cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["convex"]
     extra = [f"thm2.2-{loss}" for loss in cfg["losses"]["losses"]]  # App. B.1

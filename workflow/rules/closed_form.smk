@@ -1,4 +1,5 @@
-# Closed-form stage: optimal BN networks in closed form (Thm 2.4) with a duality certificate.
+# Closed-form stage: optimal BN networks in closed form (Thm 2.4; Thm 2.1 and G.2 on a scalar task) with a
+# duality certificate.
 
 
 rule closed_form:
@@ -9,8 +10,8 @@ rule closed_form:
         certificate="results/closed_form/{dataset}/thm{theorem}-certificate.json",
         network="results/closed_form/{dataset}/thm{theorem}-network.npz",
     params:
-        classes=CF["classes"],
-        n=CF["n"],
+        classes=lambda wc: CF["classes"] if wc.theorem == "2.4" else CF["scalar"]["classes"],
+        n=lambda wc: CF["n"] if wc.theorem == "2.4" else CF["scalar"]["n"],
         beta=CF["beta"],
         subset_seed=CF["subset_seed"],
     log:

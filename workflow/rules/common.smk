@@ -54,9 +54,15 @@ def spectral_summaries():
 # ---- paths of the artifacts one stage hands to the next ----
 
 
-def closed_form_path(what):
-    """The closed form's "certificate" (JSON) or "network" (npz)."""
-    return f"results/closed_form/{CF['dataset']}/thm{CF['theorem']}-{what}.{'npz' if what == 'network' else 'json'}"
+def closed_form_path(what, theorem=None):
+    """The closed form's (Thm 2.4, or ``theorem`` of closed_form.scalar) "certificate" (JSON) or "network" (npz)."""
+    theorem = theorem or CF["theorem"]
+    return f"results/closed_form/{CF['dataset']}/thm{theorem}-{what}.{'npz' if what == 'network' else 'json'}"
+
+
+def scalar_theorems():
+    """Thm 2.1 / G.2, as configured in closed_form.scalar.theorems (none without it)."""
+    return CF.get("scalar", {}).get("theorems", [])
 
 
 def fig4_path(name):
@@ -118,10 +124,14 @@ def conditioning_outputs():
 
 
 def conditioning_spec(dataset):
-    """The resolved spec of Table 1's first CNN model: its patch geometry is the one App. A.4 conditions."""
+    """The resolved spec of Table 1's first CNN model: its patch geometry is the one App. A.4 conditions (Table
+    1's 3×3, stride 3, padding 2 on the data set's images where the figure lists no CNN model)."""
     panel = figure_panel("table1", dataset)
     specs = (train_spec(dataset, model) for model in panel.models)
-    return next(spec for spec in specs if spec["arch"] in ("cnn", "convex_cnn"))
+    shape = get_source(source_of(dataset)).image_shape
+    table1 = {"arch": "cnn", "image_shape": list(shape) if shape else None, "kernel": 3, "stride": 3, "padding": 2,
+              "pool": 4}
+    return next((spec for spec in specs if spec["arch"] in ("cnn", "convex_cnn")), table1)
 
 
 def train_outputs():
@@ -150,7 +160,15 @@ PLOTS = "results/report/plots"  # the curves of `dvc plots show` (dvc.yaml plots
 def certificates():
     """{name: certificate JSON} of every certified solve the config makes: the closed form, each convex program."""
     return {f"thm{CF['theorem']}": closed_form_path("certificate"),
+            **{f"thm{t}": closed_form_path("certificate", t) for t in scalar_theorems()},
             **{program: convex_path(program) for program in convex_programs()}}
+
+
+def more_certificates():
+    """{name: certificate JSON} of the certified solves beyond Thm 2.4 and Thm 2.2 (bnconvex.paper.MORE_CERTIFICATES):
+    Thm 2.1 / G.2, App. B.1's losses, Thm 2.3's sandwich; one row each on the paper page."""
+    return {name: path for name, path in certificates().items() if name not in ("thm2.4", "thm2.2", "exact2d",
+                                                                                   "g1", "cnn")}
 
 
 def page_outputs(page):
@@ -267,7 +285,8 @@ def spectral_outputs():
 def closed_form_outputs():
     """Certificate, network, Fig. 4's summary and curves."""
     return [closed_form_path("certificate"), closed_form_path("network"), fig4_path("summary.json"),
-            fig4_path("curves.csv")]
+            fig4_path("curves.csv")] + [closed_form_path(what, t) for t in scalar_theorems()
+                                        for what in ("certificate", "network")]
 
 
 def convex_outputs():

@@ -119,7 +119,8 @@ use rule report_fig4 as report_paper with:
         thm22=convex_path("thm2.2"),
         thm51=thm51_outputs(),
         conditioning=conditioning_outputs(),
-        provenance_inputs=train_figure_tables(*train_figures()),  # the tables, passed as the param figures
+        # the tables (passed as the param figures) and the certificates beyond Thm 2.4/2.2 (param certificates)
+        provenance_inputs=train_figure_tables(*train_figures()) + list(more_certificates().values()),
     output:
         **page_outputs("paper"),
         claims=CLAIMS,
@@ -127,6 +128,7 @@ use rule report_fig4 as report_paper with:
         scales=lambda wc: paper_scales(),
         figures=lambda wc: {fig: train_figure_tables(fig) for fig in train_figures()},  # one table per panel
         panels=lambda wc: {fig: [p.label for p in panels] for fig, panels in train_figures().items()},
+        certificates=more_certificates(),
         provenance_figure="paper",
         provenance_config=lambda wc: {"report": config["report"], "scales": paper_scales()},
     log:
@@ -159,7 +161,8 @@ rule report_index:
         config_files=[os.path.relpath(f) for f in workflow.overwrite_configfiles] or ["config/config.yaml"],
         pages={page: {"html": html, "figure": PAGES[page].figure and figure_path(PAGES[page].figure)}
                for page, html in report_pages().items()},
-        certificates={name: {"path": path, "dataset": CF["dataset"] if name == "thm2.4" else CVX["dataset"]}
+        certificates={name: {"path": path, "dataset": CF["dataset"] if path.startswith("results/closed_form/")
+                             else CVX["dataset"]}
                       for name, path in certificates().items()},
         tables={fig + p.label: f"results/train/{p.dataset}/figures/{fig}.csv" for fig, p in train_panels()},
         curves=train_curves(),
