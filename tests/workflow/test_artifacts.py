@@ -45,11 +45,11 @@ def test_csv_reloads_and_saves_to_the_same_bytes(study_run, tmp_path):
 
 def test_npz_networks_and_prepared_data_reload_as_they_were(study_run, tmp_path, rng):
     for path in artifacts(study_run, "*.npz"):
-        if path.name.endswith("-network.npz"):  # BNNetwork, BN after ReLU included (Thm G.1)
+        if path.name.endswith("-network.npz"):  # BNNetwork, BN after ReLU included (Thm G.1, Thm G.2)
             net = BNNetwork.from_npz(path)
             save_npz(tmp_path / "again.npz", **net.to_dict())
             back = BNNetwork.from_npz(tmp_path / "again.npz")
-            assert back.bn_after_relu == net.bn_after_relu == path.name.startswith("g1")
+            assert back.bn_after_relu == net.bn_after_relu == path.name.startswith(("g1", "thmG.2"))
             X = rng.standard_normal((5, net.W1.shape[0]))
             np.testing.assert_array_equal(back.forward(X), net.forward(X))
         elif path.parent.name == "processed":  # the prepared data set and its metadata
