@@ -154,8 +154,14 @@ def test_bad_config_is_refused_naming_file_and_key(tmp_path, edit, key):
     (lambda c: c["closed_form"]["scalar"].update(n=100), "closed_form.scalar.n: 100 > d = 64"),
     (lambda c: c["closed_form"]["scalar"].update(classes=[0, 7]), "closed_form.scalar.classes[1]: class 7"),
     (lambda c: c["closed_form"]["scalar"].update(theorems=["2.4"]), "closed_form.scalar.theorems[0]"),
+    (lambda c: c["closed_form"]["deep"].update(widths=[20, 16]), "closed_form.deep.widths: the features' width "
+     "m_(L-2) = 20 < n = 30"),
+    (lambda c: c["closed_form"]["deep"].update(widths=[64]), "closed_form.deep.widths"),
+    (lambda c: c["closed_form"]["deep"].update(theorems=["2.1"]), "closed_form.deep.theorems[0]"),
+    (lambda c: c["closed_form"].pop("scalar"), "closed_form.deep.theorems: Thm 4.1 runs on closed_form.scalar"),
 ], ids=["thm23-n-multiple", "thm23-class", "thm23-n-large", "losses-n-odd", "losses-squared", "thm23-hinge",
-        "scalar-n-odd", "scalar-n-above-d", "scalar-class", "scalar-theorem"])
+        "scalar-n-odd", "scalar-n-above-d", "scalar-class", "scalar-theorem", "deep-narrow", "deep-shallow",
+        "deep-theorem", "deep-41-without-scalar"])
 def test_bad_thm23_and_losses_settings_are_refused_naming_the_key(tmp_path, edit, key):
     """(Checked here only: the `snakemake -n` path of these refusals is the one BAD_CONFIGS already runs.)"""
     path = tmp_path / "bad.yaml"

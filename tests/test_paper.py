@@ -64,6 +64,15 @@ def test_sandwich_row_agrees_only_when_the_relaxation_bounds_the_restriction_fro
     assert r["ours: data, scale"] == "digits, n = 15, d = 64, C = 3, P = 12 (sampled)"
 
 
+@pytest.mark.parametrize(("trained", "verdict"), [(1.02, "yes"), (0.98, "no")])
+def test_deep_row_agrees_only_when_training_stays_above_the_certified_optimum(trained, verdict):
+    cert = {"rel_gap": 1e-14, "primal": 1.0, "trained": {"objective": trained, "rel_excess": trained - 1.0},
+            "dataset": "digits", "n": 90, "d": 64, "C": 3, "depth": 3, "widths": [128, 32]}
+    r = paper.certificate_row("Thm 4.2 certificate", cert, "closed form", paper.certificate_scale(cert))
+    assert r["agree?"] == verdict and "trained network" in r["we measure"]
+    assert r["ours: data, scale"] == "digits, n = 90, d = 64, L = 3, widths [128, 32], C = 3"
+
+
 def test_comparison_has_a_row_per_further_certificate(tmp_path):
     cert = {"rel_gap": 1e-12, "dataset": "digits", "n": 40, "d": 64, "C": 1}
     (tmp_path / "g2.json").write_text(json.dumps(cert))
@@ -146,6 +155,28 @@ def test_fig3_diverges_only_when_the_whole_interval_is_below_the_claim():
     far = acc(spread=0.002, sgd=(1, 0.80), convex_truncated=(1, 0.70))
     near = acc(spread=0.05, sgd=(1, 0.80), convex_truncated=(1, 0.78))
     assert paper.fig3_row(far, "")["verdict"] == "diverges" and paper.fig3_row(near, "")["verdict"] == "not resolved"
+
+
+def test_fig5_agrees_when_every_batch_size_is_within_two_points_of_full_batch():
+    near = paper.fig5_row(acc(**{"cnn4": (1, 0.80), "cnn4-bs50": (1, 0.79), "cnn4-bs100": (1, 0.81)}), "")
+    assert near["verdict"] == "agrees" and near["agree?"].count("within ±2") == 2, near["agree?"]
+    far = paper.fig5_row(acc(**{"cnn4-bs50": (1, 0.70), "cnn4": (1, 0.80)}), "")  # reference: the unsuffixed one
+    assert far["verdict"] == "diverges" and "− " in far["agree?"] and "-10.0" in far["agree?"]
+    above = paper.fig5_row(acc(**{"cnn4": (1, 0.70), "cnn4-bs50": (1, 0.80)}), "")  # better counts as unequal too
+    assert above["verdict"] == "diverges"
+    assert paper.fig5_row(None, "not run")["agree?"] == "not compared"
+
+
+def test_fig13_checks_each_part_whose_models_ran():
+    full = acc(sgd=(1, 0.80), sgd_nobn=(1, 0.75), convex=(1, 0.70), convex_truncated=(1, 0.79), convex_nobn=(1, 0.72))
+    yes = paper.fig13_row(full, "")
+    assert yes["verdict"] == "agrees" and yes["figure"] == "Fig. 13", yes["agree?"]
+    assert "SGD − SGD (no BN) = +5.0" in yes["agree?"] and "Convex-Truncated − Convex (no BN) = +7.0" in yes["agree?"]
+    assert "SGD (no BN) − Convex = +5.0" in yes["agree?"]
+    no_bn_wins = acc(sgd=(1, 0.70), sgd_nobn=(1, 0.80))  # only the SGD pair ran
+    r = paper.fig13_row(no_bn_wins, "")
+    assert r["verdict"] == "diverges" and r["agree?"].count("claim") == 1
+    assert paper.fig13_row(acc(sgd=(1, 0.8), convex=(1, 0.7)), "") is None  # no pair of the claim
 
 
 def test_fig6_checks_best_k_underfitting_small_k_and_overfitting_large_k():

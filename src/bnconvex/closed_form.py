@@ -203,51 +203,54 @@ def optimal_value(Y: np.ndarray, beta: float) -> float:
     return float(np.sum(np.where(norms >= beta, beta * norms - beta**2 / 2, norms**2 / 2)))
 
 
-def fit_one_hot_subset(data, classes, n: int, beta: float, seed: int = 0, theorem: str = "2.4"):
-    """Closed form on a seeded one-hot subset of a prepared data set (the closed-form stage).
-
-    Takes ``n // len(classes)`` training samples of each class in ``classes`` (seeded), fits the
-    closed form (Thm 2.4 by default), and adds the train/test accuracy of the optimal network to the
-    certificate, with BN at test time using the statistics of the training subset (App. A.1).
-
-    ``data``: a :class:`bnconvex.data.PreparedData`. Returns a :class:`ClosedFormResult`.
-    """
+def subset_task(data, classes, n: int, seed: int = 0, scalar: bool = False):
+    """The closed-form stage's task: ``n // len(classes)`` seeded training samples of each class in
+    ``classes`` and every test sample of them. Returns ``(X, Y, y, X_test, Y_test, y_test)``: Y one-hot (n×C)
+    over ``classes``, or with ``scalar`` (two classes) ±1 targets (n×1, classes[0] → −1, classes[1] → +1);
+    y the labels 0..C−1. ``data``: a :class:`bnconvex.data.PreparedData`."""
     from bnconvex.data import select_classes
 
+    if scalar and (len(classes) != 2 or n % 2):
+        raise ValueError(f"a ±1 task takes two classes and an even n; got classes {classes}, n={n}")
     if n % len(classes):
         raise ValueError(f"closed_form.n={n} must be a multiple of the number of classes {len(classes)}")
     X, y = select_classes(data.X_train, data.y_train, classes, per_class=n // len(classes), seed=seed)
     X_test, y_test = select_classes(data.X_test, data.y_test, classes)
-    C = len(classes)
-    result = closed_form(X, np.eye(C)[y], beta, theorem=theorem)
-    net = result.network
-    result.certificate.update(
-        {
-            "dataset": data.meta.get("name"),
-            "classes": list(classes),
-            "subset_seed": int(seed),
-            "train_acc": float(np.mean(net.predict(X, ref=X) == y)),
-            "test_acc": float(np.mean(net.predict(X_test, ref=X) == y_test)),
-            "n_test": int(y_test.size),
-        }
-    )
-    return result
+    def targets(labels):
+        return np.where(labels == 1, 1.0, -1.0)[:, None] if scalar else np.eye(len(classes))[labels]
+
+    return X, targets(y), y, X_test, targets(y_test), y_test
+
+
+def accuracy(F: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of outputs F (n×C) against labels y: argmax for C > 1, the sign (label 1 ↔ +) for C = 1."""
+    predicted = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
+    return float(np.mean(predicted == y))
+
+
+def fit_one_hot_subset(data, classes, n: int, beta: float, seed: int = 0, theorem: str = "2.4"):
+    """Closed form on a seeded one-hot subset of a prepared data set (the closed-form stage).
+
+    Takes the :func:`subset_task` of ``classes``, fits the closed form (Thm 2.4 by default), and adds the
+    train/test accuracy of the optimal network to the certificate, with BN at test time using the
+    statistics of the training subset (App. A.1). Returns a :class:`ClosedFormResult`.
+    """
+    return _fit_subset(data, classes, n, beta, seed, theorem, scalar=False)
 
 
 def fit_scalar_subset(data, classes, n: int, beta: float, seed: int = 0, theorem: str = "2.1"):
-    """Thm 2.1 or G.2 (scalar output) on a seeded ±1 subset of a prepared data set: ``n // 2`` training
-    samples of each of the two ``classes`` (classes[0] → −1, classes[1] → +1), with the optimal network's
-    train/test accuracy (sign of f, BN with the training subset's statistics) added to the certificate."""
-    from bnconvex.data import select_classes
+    """Thm 2.1 or G.2 (scalar output) on a seeded ±1 subset (:func:`subset_task` with ``scalar``), with the
+    optimal network's train/test accuracy (sign of f, BN with the training subset's statistics) added to
+    the certificate."""
+    return _fit_subset(data, classes, n, beta, seed, theorem, scalar=True)
 
-    if len(classes) != 2 or n % 2:
-        raise ValueError(f"a ±1 task takes two classes and an even n; got classes {classes}, n={n}")
-    X, y = select_classes(data.X_train, data.y_train, classes, per_class=n // 2, seed=seed)
-    X_test, y_test = select_classes(data.X_test, data.y_test, classes)
-    sign = lambda labels: np.where(labels == 1, 1.0, -1.0)  # noqa: E731
-    result = closed_form(X, sign(y)[:, None], beta, theorem=theorem)
-    accuracy = lambda Xs, labels: float(np.mean(np.sign(result.network.forward(Xs, ref=X)[:, 0]) == sign(labels)))  # noqa: E731
+
+def _fit_subset(data, classes, n, beta, seed, theorem, scalar):
+    X, Y, y, X_test, _, y_test = subset_task(data, classes, n, seed, scalar)
+    result = closed_form(X, Y, beta, theorem=theorem)
+    net = result.network
     result.certificate.update({"dataset": data.meta.get("name"), "classes": list(classes), "subset_seed": int(seed),
-                               "train_acc": accuracy(X, y), "test_acc": accuracy(X_test, y_test),
+                               "train_acc": accuracy(net.forward(X, ref=X), y),
+                               "test_acc": accuracy(net.forward(X_test, ref=X), y_test),
                                "n_test": int(y_test.size)})
     return result

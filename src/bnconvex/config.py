@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from bnconvex.experiments.specs import parse_model_name, resolve_spec
+from bnconvex.experiments.specs import IMAGE_ARCHS, parse_model_name, resolve_spec
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 MAX_SHOWN = 3  # problems listed in one error; the rest are counted
@@ -452,6 +452,24 @@ def _check_closed_form(config: dict, prepared: dict) -> list[Problem]:
         out.append((("closed_form", "n"), f"{n} > d = {d}: Thm 2.4 needs n <= rank(X) <= d"))
     if "scalar" in cf:
         out += _scalar_closed_form_problems(cf["scalar"], ds, counts, d)
+    if "deep" in cf:
+        out += _deep_closed_form_problems(cf)
+    return out
+
+
+def _deep_closed_form_problems(cf: dict) -> list[Problem]:
+    """Thm 4.1 / 4.2: the features' width m_{L−2} is at least the subset's n (range R^n); 4.1 needs the ±1 task."""
+    deep, out = cf["deep"], []
+    for theorem in deep["theorems"]:
+        if theorem == "4.1" and "scalar" not in cf:
+            out.append((("closed_form", "deep", "theorems"), "Thm 4.1 runs on closed_form.scalar's ±1 task, "
+                        "which is not configured"))
+            continue
+        n = cf["n"] if theorem == "4.2" else cf["scalar"]["n"]
+        m = deep["widths"][-2]
+        if m < n:
+            out.append((("closed_form", "deep", "widths"), f"the features' width m_(L-2) = {m} < n = {n} of Thm "
+                        f"{theorem}'s subset: the features cannot have range R^n"))
     return out
 
 
@@ -495,7 +513,8 @@ def _check_convex(config: dict, prepared: dict) -> list[Problem]:
     out = _class_problems("convex", classes, ds, counts)
     classes_exist = not out
     image = _image_shape(config["data"][ds]["source"])
-    programs = [*(CONVEX_PROGRAMS if image else CONVEX_PROGRAMS[:-1]), *(["losses"] if "losses" in cx else [])]
+    programs = [*(CONVEX_PROGRAMS if image else CONVEX_PROGRAMS[:-1]),
+                *(name for name in ("losses", "nobn") if name in cx)]
     for program in programs:  # cnn runs on image data only
         n = cx[program]["n"]
         if n % 2:
@@ -573,9 +592,15 @@ def _check_model(spec: dict, model: str, fig: str, dataset: str, config: dict, p
     if fig == "fig1" and arch not in COSINE_ARCHS:
         return [(where, f"model {model!r} (arch {arch}) records no cosine similarity (18): Fig. 1 needs "
                  f"{', '.join(COSINE_ARCHS[:-1])} or {COSINE_ARCHS[-1]} models")]
-    if arch in CNN_ARCHS and not image:
+    if arch in IMAGE_ARCHS and not image:
         return [(origin("arch"), f"model {model!r} (arch {arch}) needs image data; data.{dataset} (source "
                  f"{source}) has none")]
+    if arch == "deep_cnn":
+        if image[1] % 8 or image[2] % 8:
+            return [(origin("arch"), f"model {model!r} (arch deep_cnn) pools by 2 three times: the {image[1]}×"
+                     f"{image[2]} images of data.{dataset} need sides that are multiples of 8")]
+        if spec.get("truncate"):
+            return [(origin("truncate"), f"model {model!r} (arch deep_cnn) has no truncated form")]
     if arch in CNN_ARCHS:
         c, H, W = image
         kernel, stride, padding, pool = (spec.get(f, v) for f, v in

@@ -152,3 +152,45 @@ class BNNetwork:
         with np.load(path) as z:
             after = bool(z["bn_after_relu"]) if "bn_after_relu" in z else False
             return cls(z["W1"], z["gamma"], z["alpha"], z["W2"], after)
+
+
+@dataclass
+class ReLUNetwork:
+    """A two-layer ReLU network with bias and without BN, ``f(X) = (X W1 + 1 b1ᵀ)₊ W2`` (W1 d×m, b1 (m,), W2
+    m×C): the network of the convex program on ``X̃ = [X, 1]`` (Pilanci & Ergen, 2020; Fig. 13's convex
+    no-BN model), whose objective regularizes the bias as a weight of X̃:
+    ``L(f, Y) + β/2 (‖W1‖² + ‖b1‖² + ‖W2‖²)``. (``bnconvex.models.BNNet`` without BN leaves b1 unregularized.)"""
+
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+
+    def __post_init__(self):
+        self.W1 = np.asarray(self.W1, dtype=float)
+        self.b1 = np.asarray(self.b1, dtype=float).reshape(-1)
+        self.W2 = np.asarray(self.W2, dtype=float)
+        if self.W2.ndim == 1:
+            self.W2 = self.W2[:, None]
+        if not (self.b1.shape == (self.W1.shape[1],) and self.W2.shape[0] == self.W1.shape[1]):
+            raise ValueError(f"inconsistent shapes: W1 {self.W1.shape}, b1 {self.b1.shape}, W2 {self.W2.shape}")
+
+    @property
+    def width(self) -> int:
+        return int(self.W1.shape[1])
+
+    def forward(self, X: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
+        """``f(X)``, n×C (``ref`` is accepted for the interface of :class:`BNNetwork` and unused: no BN)."""
+        return np.maximum(np.asarray(X, dtype=float) @ self.W1 + self.b1, 0.0) @ self.W2
+
+    def objective(self, X: np.ndarray, Y: np.ndarray, beta: float, loss: str = "squared") -> float:
+        f, Y = self.forward(X), np.asarray(Y, dtype=float)
+        reg = np.sum(self.W1**2) + np.sum(self.b1**2) + np.sum(self.W2**2)
+        return losses.value(loss, f[:, 0] if Y.ndim == 1 else f, Y) + 0.5 * beta * float(reg)
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        return {"W1": self.W1, "b1": self.b1, "W2": self.W2}
+
+    @classmethod
+    def from_npz(cls, path) -> ReLUNetwork:
+        with np.load(path) as z:
+            return cls(z["W1"], z["b1"], z["W2"])

@@ -12,6 +12,7 @@ from bnconvex.pages import PAGES, reported
 from bnconvex.plots import model_label
 from bnconvex.stats import (
     LAST_EPOCHS,
+    Interval,
     combine,
     decide,
     difference,
@@ -131,7 +132,8 @@ def fig4_rows(S: dict) -> list[dict]:
 
 def certificate_row(name: str, certificate: dict, theorem: str, scale: str, page: str = "paper") -> dict:
     """Agrees when the relative duality gap is below 1e-6; for Thm 2.3's sandwich (``relaxation_lower_bound``
-    in the certificate) also when the relaxation's bound lies below the restriction's value."""
+    in the certificate) also when the relaxation's bound lies below the restriction's value; for Thm 4.1 / 4.2
+    (``trained`` in the certificate) also when the trained deep network's objective is not below the optimum."""
     c, gap = certificate, certificate.get("rel_gap")
     ok = gap is not None and gap < 1e-6
     measured = f"relative duality gap {gap:.1e}"
@@ -141,12 +143,24 @@ def certificate_row(name: str, certificate: dict, theorem: str, scale: str, page
         ok = ok and lower <= upper + 1e-6 * max(1.0, abs(upper))
         measured += f"; restriction {upper:.6g} ≥ relaxation {lower:.6g} (sandwich gap {c['sandwich_gap']:.2e})"
         claim += "; the nuclear-norm relaxation bounds the vector-output program from below"
+    if "trained" in c:  # Thm 4.1 / 4.2: the trained network's own last two layers are a feasible point
+        trained = c["trained"]["objective"]
+        ok = ok and trained >= c["primal"] * (1 - 1e-9)
+        measured += (f"; trained network {trained:.6g} ≥ optimum {c['primal']:.6g} "
+                     f"({100 * c['trained']['rel_excess']:+.2f}%)")
+        claim += "; the trained network's objective is never below it"
     return row(name, "proof (strong duality)", scale, claim, measured, "yes" if ok else "no", page=page)
 
 
 # the certified solves beyond Thm 2.4 and 2.2 (squared) that a config may run: {certificate name: (row, theorem)}
 MORE_CERTIFICATES = {"thm2.1": ("Thm 2.1 certificate", "closed form (scalar output)"),
                      "thmG.2": ("Thm G.2 certificate", "closed form (BN after ReLU)"),
+                     "thm4.1": ("Thm 4.1 certificate", "closed form of a trained deep network's last two layers "
+                                "(scalar output)"),
+                     "thm4.2": ("Thm 4.2 certificate", "closed form of a trained deep network's last two layers "
+                                "(one-hot output)"),
+                     "nobn": ("Fig. 13 convex no-BN certificate", "convex program of the ReLU network without BN "
+                              "(Pilanci & Ergen 2020)"),
                      "thm2.2-hinge": ("App. B.1 hinge loss", "convex program of Thm 2.2 with the hinge loss"),
                      "thm2.2-logistic": ("App. B.1 logistic loss", "convex program of Thm 2.2 with the logistic loss"),
                      "thm2.3-squared": ("Thm 2.3 sandwich", "column-wise restriction of Thm 2.3"),
@@ -157,6 +171,8 @@ MORE_CERTIFICATES = {"thm2.1": ("Thm 2.1 certificate", "closed form (scalar outp
 def certificate_scale(c: dict) -> str:
     """"data set, n = …, d = …[, C = …][, P = … (sampled|complete)]" of a certificate."""
     parts = [str(c.get("dataset", "")), f"n = {c.get('n')}", f"d = {c.get('d')}"]
+    if "depth" in c:  # Thm 4.1 / 4.2
+        parts.append(f"L = {c['depth']}, widths {c['widths']}")
     if c.get("C", 1) > 1:
         parts.append(f"C = {c['C']}")
     if "P" in c:
@@ -257,6 +273,30 @@ def fig3_row(S: pd.DataFrame, scale: str) -> dict:
                + f"; {seeds_note(_seeds(S, *models))}", verdict, page="fig3")
 
 
+# Fig. 13's claim, part by part: (better, worse, what the part says); a part is checked where both models ran
+FIG13_PARTS = (("sgd", "sgd_nobn", "BN improves SGD"),
+               ("convex_truncated", "convex_nobn", "BN improves the convex program (Convex-Truncated)"),
+               ("sgd_nobn", "convex", "Convex BN without truncation is below the network without BN"))
+
+
+def fig13_row(S: pd.DataFrame, scale: str) -> dict | None:
+    """Each part of :data:`FIG13_PARTS` whose two models ran: the test-accuracy difference better − worse has
+    its interval above 0. None when no part can be checked (the generic row then shows the accuracies)."""
+    models = models_of(S)
+    parts, pairs = [], [(a, b, said) for a, b, said in FIG13_PARTS if {a, b} <= set(models)]
+    for better, worse, said in pairs:
+        d = difference(_points(S, better, "test"), _points(S, worse, "test"))
+        parts.append((decide(d), f"{model_label(better)} − {model_label(worse)} = {d.text(signed=True)} points "
+                                 f"(claim: > 0, {said})"))
+    if not parts:
+        return None
+    P = reported("fig13")
+    return row("Fig. 13", f"{P['dataset']}; {P['setting']}", scale, P["claim"],
+               "test accuracy: " + ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
+               + f"; {seeds_note(_seeds(S, *models))}",
+               decided(parts, min(_seeds(S, a, b) for a, b, _ in pairs)), page="fig13")
+
+
 def _best(S: pd.DataFrame, ks: dict, what: str, among, pick=max):
     """The k of ``among`` with the highest (``pick=min``: lowest) mean of ``what`` (points per seed)."""
     return pick(among, key=lambda k: _points(S, ks[k], what).mean())
@@ -325,10 +365,29 @@ def table1_row(S: pd.DataFrame | None, scale: str) -> dict:
                verdict, page="table1")
 
 
-def fig5_row(scale: str) -> dict:
+FIG5_TOLERANCE = 2.0  # points: "all batch sizes perform roughly equivalently" (App. A.2)
+
+
+def fig5_row(S: pd.DataFrame | None, scale: str) -> dict:
+    """Batch sizes perform about equally: every model's test accuracy within ±:data:`FIG5_TOLERANCE` points of
+    the first-listed full-batch one (the model without a ``-bs`` suffix, else the first), each difference's
+    interval inside the band. ``S`` None: the figure was not run. A sweep of a two-layer network (arch bn)
+    is compared too, but named as such: the paper's Fig. 5 is the four-layer CNN (arch deep_cnn)."""
     P = reported("fig5")
-    return row("Fig. 5", P["setting"], scale, P["claim"], "our batch-size sweep (if configured) uses the two-layer "
-               "BN network, not the 4-layer CNN", "not compared", page="fig5")
+    if S is None:
+        return row("Fig. 5", P["setting"], scale, P["claim"], "not run by this config", "not compared", page="fig5")
+    models = models_of(S)
+    ref = next((m for m in models if "-bs" not in m), models[0])
+    parts = []
+    for m in (m for m in models if m != ref):
+        d = difference(_points(S, m, "test"), _points(S, ref, "test"))
+        inside = combine([decide(d, -FIG5_TOLERANCE), decide(Interval(-d.mean, d.half, d.seeds), -FIG5_TOLERANCE)])
+        parts.append((inside, f"{model_label(m)} − {model_label(ref)} = {d.text(signed=True)} points "
+                              f"(claim: within ±{FIG5_TOLERANCE:g})"))
+    verdict = decided(parts, _seeds(S, *models)) if parts else "n/a"
+    return row("Fig. 5", P["setting"], scale, P["claim"],
+               "test accuracy: " + ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
+               + f"; {seeds_note(_seeds(S, *models))}", verdict, page="fig5")
 
 
 def figure_claims(fig: str, table, scale: str, panel: str = "") -> list[dict]:
@@ -353,13 +412,12 @@ def _figure_claims(fig: str, T: pd.DataFrame, scale: str) -> list[dict]:
     if fig == "fig1":
         return [fig1_row(T, scale)]
     S = per_seed(T)
-    decided_by = {"fig2": fig2_row, "fig3": fig3_row, "fig6": fig6_row, "table1": table1_row}
+    decided_by = {"fig2": fig2_row, "fig3": fig3_row, "fig5": fig5_row, "fig6": fig6_row, "fig13": fig13_row,
+                  "table1": table1_row}
     if fig in decided_by:
         r = decided_by[fig](S, scale)
         if r is not None:
             return [r]
-    if fig == "fig5":
-        return [fig5_row(scale)]
     P = reported(fig) if fig in PAGES else {}
     models = models_of(S)
     ours = ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
@@ -395,6 +453,6 @@ def comparison(scales: dict, fig4=None, thm24=None, thm22=None, thm51=None, pane
     if not figures.get("table1"):
         rows.append(table1_row(None, scales.get("table1", "")))
     if not figures.get("fig5"):
-        rows.append(fig5_row(scales.get("fig5", "not run")))
+        rows.append(fig5_row(None, scales.get("fig5", "not run")))
     rows.append(conditioning_row(load(conditioning) if conditioning else None))
     return pd.DataFrame(rows).set_index("figure")

@@ -21,7 +21,8 @@ LABELS = {"epoch": "Epoch", "time_s": "Time (s)", "train_acc": "Training accurac
 PAPER_NAMES = {"sgd": "SGD", "sgd_truncated": "SGD-Truncated", "convex": "Convex",
                "convex_truncated": "Convex-Truncated", "whitened": "Whitened (16)", "sgd_nobn": "SGD (no BN)",
                "bn_fig2": "BN (9)", "adam": "Adam", "adam_truncated": "Adam-Truncated", "convex_adam": "Convex (Adam)",
-               "convex_adam_truncated": "Convex-Truncated (Adam)", "convex_nobn": "Convex (no BN)"}
+               "convex_adam_truncated": "Convex-Truncated (Adam)", "convex_nobn": "Convex (no BN)",
+               "cnn4": "4-layer CNN"}
 _BATCH = re.compile(r"^(?P<stem>.+)_bs(?P<bs>[0-9]+)$")  # the paper's configs name batch sizes sgd_bs500, ...
 
 

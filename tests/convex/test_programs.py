@@ -4,10 +4,11 @@ import torch
 from helpers import train_full_batch
 
 from bnconvex.closed_form import closed_form
-from bnconvex.convex import patterns, solve, solve_g1, vector_sandwich
+from bnconvex.convex import patterns, solve, solve_g1, solve_no_bn, vector_sandwich
 from bnconvex.convex.formulations import cvxpy_solve
 from bnconvex.convex.patterns import no_bias_patterns, unique_columns
 from bnconvex.models import BNNet
+from bnconvex.network import ReLUNetwork
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -45,6 +46,32 @@ def test_thm_2_2_exact_patterns_certified_reconstructed_and_unbeaten(rng):
     for history in adam_runs(X, y[:, None], beta):
         assert min(history) >= cert["lower_bound"] * (1 - 1e-9)
         assert history[-1] < no_bias
+
+
+def test_no_bn_program_exact_patterns_certified_reconstructed_and_unbeaten(rng):
+    """Fig. 13's convex no-BN program (Pilanci & Ergen 2020) on [X, 1] with every pattern (d = 2): certified,
+    its ReLU network (no BN) reaches the primal, and Adam on the no-BN network from random starts ends no lower
+    (its final weights scored with the program's objective, bias regularized with the weights)."""
+    X, y = threshold_data(rng)
+    beta = 0.05
+    res = solve_no_bn(X, y, beta)
+    cert = res.certificate
+    assert cert["program"] == "no-bn" and cert["patterns_complete"] and cert["valid"]
+    assert cert["rel_gap"] <= 1e-6 and cert["network_rel_diff"] <= 1e-6 and cert["max_violation"] <= 1e-7
+    assert isinstance(res.network, ReLUNetwork)
+    assert res.network.objective(X, y, beta) == pytest.approx(cert["primal_network"], rel=1e-12)
+    Xt = np.column_stack([X, np.ones(len(X))])  # the network is Σ (X̃ s)₊ − (X̃ s')₊ of the blocks
+    direct = sum(np.maximum(Xt @ s, 0) - np.maximum(Xt @ sn, 0) for s, sn in zip(res.S[0].T, res.S_neg[0].T,
+                                                                                  strict=True))
+    np.testing.assert_allclose(res.network.forward(X)[:, 0], direct, atol=1e-6)
+    for seed in range(3):
+        net = BNNet(2, 20, 1, None, beta, bn=False, seed=seed, dtype=torch.float64)
+        train_full_batch(net, X, y[:, None], 3000, 0.01)
+        a = lambda p: p.detach().numpy()  # noqa: E731
+        trained = ReLUNetwork(a(net.W1), a(net.b1), a(net.W2)).objective(X, y, beta)
+        assert trained >= cert["lower_bound"] * (1 - 1e-9)
+    # BN changes the problem: the BN program's optimum on the same data differs
+    assert abs(solve(X, y, beta).certificate["primal_convex"] - cert["primal_convex"]) > 1e-3
 
 
 def test_squared_loss_optimum_matches_thm_2_1_when_its_patterns_are_present(rng):

@@ -22,6 +22,9 @@ SGD, SGD_T = dict(FIG3A, arch="bn", lr=1e-5, epochs=501), dict(FIG3A, arch="bn",
 CONVEX, CONVEX_T = (dict(FIG3A, arch="convex", lr=5e-5, epochs=51),
                     dict(FIG3A, arch="convex", truncate=True, k=215, lr=1e-4, epochs=201))
 FIG6 = dict(m1=10000, beta=1e-2, batch_size=900, lr=1e-5, time_budget_s=15)   # "for all architectures"
+# Fig. 5 (App. A.2): four-layer CNN, 1000 filters, (lr, β) = (1e-6, 1e-4), bs 1000 for 501 epochs, the other bs
+# "such that the training time is roughly matched" (no seconds stated: the same epochs, the same flops)
+FIG5 = dict(arch="deep_cnn", m1=1000, lr=1e-6, beta=1e-4, batch_size=1000, epochs=501)
 TABLE1 = dict(optimizer="adamw", m1=1024, beta=5e-4, batch_size=250, lr=1e-2, epochs=50, kernel=3, stride=3,
               padding=2, pool=4)
 
@@ -64,6 +67,9 @@ def _panels() -> list[tuple]:
             rows.append(("fig13", "App. A.7.5", ds, name, paper))
         rows.append(("fig13", "App. A.7.5", ds, "sgd_nobn", dict(sgd, arch="nobn", lr={"cifar10": 5e-7,
                                                                                       "cifar100": 1e-5}[ds])))
+        # the convex no-BN model: lr 5e-10 / 5e-9 (App. A.7.5); epochs not stated: the convex model's
+        rows.append(("fig13", "App. A.7.5", ds, "convex_nobn", dict(convex, arch="convex_nobn",
+                                                                    lr={"cifar10": 5e-10, "cifar100": 5e-9}[ds])))
         # Fig. 8: bs in {100, 500, 1000}, time roughly matched (App. A.7)
         for name, paper in (("sgd", sgd), ("sgd_truncated", sgd_t)):
             rows.append(("fig8", "App. A.7.2, Fig. 8", ds, name, paper))
@@ -97,6 +103,8 @@ PAPER = [
     ("fig2", "Sec. 5.1, App. A.5", "cifar10", "bn_fig2", FIG12),
     ("fig2", "Sec. 5.1, App. A.5", "cifar10", "whitened", dict(FIG12, arch="whitened")),
     *_panels(),
+    ("fig5", "App. A.2", "cifar100_2class", "cnn4", FIG5),
+    *[("fig5", "App. A.2", "cifar100_2class", f"cnn4-bs{bs}", dict(FIG5, batch_size=bs)) for bs in (50, 100, 500)],
     # k = 856 (= d) is "the convex program without truncation": CNAE-9's training matrix has rank 583
     ("fig6", "App. A.3", "cnae9", "sgd", dict(FIG6, arch="bn")),
     *[("fig6", "App. A.3", "cnae9", f"convex_truncated-k{k}", dict(FIG6, arch="convex", truncate=True, k=k))
@@ -152,7 +160,7 @@ def test_model_spec_is_the_papers_setting(config, fig, section, dataset, model, 
     spec = resolve_spec(model, train["defaults"], train["models"], train["datasets"].get(dataset))
     paper = {**COMMON, **paper}
     n = data_shape(config, dataset)[0]
-    if paper["arch"] in ("cnn", "convex_cnn"):  # not mapped (AdamW): the paper's values as stated
+    if paper["arch"] in ("cnn", "convex_cnn", "deep_cnn"):  # not mapped (AdamW; Fig. 5's per-layer BN): as stated
         want_lr, want_beta = paper["lr"], paper["beta"]
     else:
         step = paper_step(paper["arch"], paper["optimizer"], paper["lr"], paper["beta"], n, paper["batch_size"])

@@ -15,7 +15,7 @@ from bnconvex.experiments.training import (
     run_training,
     thm51_rel_error,
 )
-from bnconvex.models import BNNet, ConvexNet, WhitenedNet
+from bnconvex.models import BNNet, ConvexNet, ConvexNoBNNet, WhitenedNet
 from bnconvex.train import batches
 
 DEFAULTS = {"m1": 8, "beta": 1e-3, "rho": 1.0, "optimizer": "sgd", "lr": 1e-2, "batch_size": 10, "epochs": 2,
@@ -84,6 +84,20 @@ def test_build_model_truncation_and_types(rng):
     assert np.linalg.matrix_rank(X_used - X_used.mean(0)) == 3  # trained on g(X) (17)
     model, X_used, _ = build_model({**DEFAULTS, "arch": "convex", "truncate": True, "k": 4}, X, 2)
     assert isinstance(model, ConvexNet) and model.S.shape == (8, 5, 2) and X_used is X
+    model, X_used, spectral = build_model({**DEFAULTS, "arch": "convex_nobn"}, X, 2)  # Fig. 13: raw [X, 1]
+    assert isinstance(model, ConvexNoBNNet) and model.S.shape == (8, 11, 2) and X_used is X and spectral is None
+
+
+def test_convex_nobn_model_trains_and_predicts_through_its_network(tmp_path):
+    """The penalized no-BN program learns the toy task (its reconstructed network, without BN, predicts)."""
+    X, y, X_test, y_test = _toy(3)
+    spec = {**DEFAULTS, "arch": "convex_nobn", "m1": 20, "lr": 1e-3, "beta": 1e-3, "rho": 1.0, "epochs": 40,
+            "batch_size": None, "optimizer": "adam"}
+    summary = run_training(spec, X, y, X_test, y_test, {"metrics": tmp_path / "m.csv", "cosine": tmp_path / "c.npz"},
+                           progress=False)
+    metrics = pd.read_csv(tmp_path / "m.csv")
+    assert metrics["train_objective"].iloc[-1] < metrics["train_objective"].iloc[0]
+    assert summary["final"]["train_acc"] > 0.9 and summary["final"]["test_acc"] > 0.8, summary["final"]
 
 
 def _toy(seed=0):

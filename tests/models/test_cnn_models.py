@@ -6,7 +6,7 @@ import torch
 
 from bnconvex.convex import extract_patches
 from bnconvex.models import SpectralMap
-from bnconvex.models.cnn import BNConvNet, ConvexConvNet, PatchGeometry
+from bnconvex.models.cnn import BNConvNet, ConvexConvNet, DeepBNConvNet, PatchGeometry
 from bnconvex.network import BNNetwork
 
 SHAPE = (3, 8, 8)
@@ -93,3 +93,57 @@ def test_cheap_inference_view_equals_the_explicit_reconstruction(images, rng):
     with torch.no_grad():
         np.testing.assert_allclose(model.predictor()(X_new), model.reconstruct()(X_new), rtol=1e-9, atol=1e-10)
     assert model.max_violation(torch.as_tensor(images)) > 0
+
+
+def _torch_four_layer(net: DeepBNConvNet, n_rows) -> torch.nn.Sequential:
+    """Fig. 5's CNN in plain torch.nn (Conv2d without bias, BatchNorm2d, ReLU, AvgPool2d; Linear), carrying
+    our weights: BatchNorm2d's γ, α are ours divided by √N_l (our BN is BatchNorm2d / √N_l)."""
+    layers = []
+    for weight, bn, N in zip(net.convs, net.norms, n_rows, strict=True):
+        conv = torch.nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1, bias=False).double()
+        norm = torch.nn.BatchNorm2d(weight.shape[0], eps=1e-300).double()
+        with torch.no_grad():
+            conv.weight.copy_(weight)
+            norm.weight.copy_(bn.gamma / N**0.5)
+            norm.bias.copy_(bn.alpha / N**0.5)
+        layers += [conv, norm, torch.nn.ReLU(), torch.nn.AvgPool2d(2)]
+    head = torch.nn.Linear(net.W_out.shape[0], net.W_out.shape[1], bias=False).double()
+    with torch.no_grad():
+        head.weight.copy_(net.W_out.T)
+    return torch.nn.Sequential(torch.nn.Unflatten(1, net.image_shape), *layers, torch.nn.Flatten(), head)
+
+
+def test_four_layer_cnn_is_conv_batchnorm2d_relu_avgpool_three_times_then_linear(rng):
+    """Fig. 5 (App. A.2): our four-layer CNN equals its torch.nn spelling (full batch, BN over n·H_l·W_l rows),
+    and its gradient matches finite differences of the objective."""
+    shape, n = (2, 16, 8), 5
+    X = torch.as_tensor(rng.standard_normal((n, int(np.prod(shape)))))
+    Y = torch.as_tensor(np.eye(3)[rng.integers(0, 3, n)])
+    net = DeepBNConvNet(shape, 4, 3, None, beta=0.1, seed=2, dtype=torch.float64)
+    with torch.no_grad():
+        for bn in net.norms:
+            bn.gamma.uniform_(0.5, 2.0), bn.alpha.uniform_(-1.0, 1.0)
+    assert [tuple(w.shape) for w in net.convs] == [(4, 2, 3, 3), (4, 4, 3, 3), (4, 4, 3, 3)]
+    assert net.W_out.shape == (4 * 2 * 1, 3)  # 16×8 pooled three times: 2×1
+    reference = _torch_four_layer(net, [n * 16 * 8, n * 8 * 4, n * 4 * 2])
+    torch.testing.assert_close(net(X), reference(X), rtol=1e-10, atol=1e-12)
+    # objective (9)'s regularizer on every BN layer and the output layer; gradient by central differences
+    objective = lambda: net.objective(X, Y)  # noqa: E731
+    value = objective()
+    reg = sum(bn.gamma.pow(2).sum() + bn.alpha.pow(2).sum() for bn in net.norms) + net.W_out.pow(2).sum()
+    torch.testing.assert_close(value, 0.5 * (net(X) - Y).pow(2).sum() + 0.05 * reg)
+    value.backward()
+    for param in (net.convs[1], net.norms[2].gamma, net.W_out):
+        index = (0,) * param.dim()
+        with torch.no_grad():
+            param[index] += 1e-6
+            up = objective().item()
+            param[index] -= 2e-6
+            down = objective().item()
+            param[index] += 1e-6
+        assert param.grad[index].item() == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-8)
+
+
+def test_four_layer_cnn_needs_sides_divisible_by_eight():
+    with pytest.raises(ValueError, match="multiples of 8"):
+        DeepBNConvNet((3, 12, 12), 4, 2, None, beta=0.1)

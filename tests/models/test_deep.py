@@ -80,3 +80,31 @@ def test_features_without_range_rn_are_rejected(rng):
     net = DeepBNNet(5, [6, 4], 2, 1.0, seed=0)  # A^(L−2) is 20×6: rank ≤ 6 < n
     with pytest.raises(ValueError, match="layer-\\(L−2\\) features"):
         closed_form_last_two(net, X, Y)
+
+
+@pytest.mark.parametrize("bn_after_relu", [False, True])
+def test_features_with_the_training_set_as_reference_are_the_training_features(rng, bn_after_relu):
+    """BN on the statistics of ``ref`` equals full-batch BN when ``ref`` is the batch itself, and a test row
+    gets the same features alone as inside any batch (its BN does not depend on the other test rows)."""
+    X, X_test = torch.tensor(rng.standard_normal((12, 5))), torch.tensor(rng.standard_normal((4, 5)))
+    net = DeepBNNet(5, [9, 7, 3], 2, 0.5, seed=5, bn_after_relu=bn_after_relu)
+    with torch.no_grad():
+        for bn in net.norms:
+            bn.gamma.uniform_(0.5, 2.0), bn.alpha.uniform_(-1.0, 1.0)
+        torch.testing.assert_close(net.features(X, ref=X), net.features(X), rtol=1e-12, atol=1e-12)
+        alone = torch.cat([net.features(X_test[i:i + 1], ref=X) for i in range(4)])
+        torch.testing.assert_close(alone, net.features(X_test, ref=X), rtol=1e-12, atol=1e-12)
+        assert not torch.allclose(net.features(X_test, ref=X), net.features(X_test))  # not the batch's own
+
+
+def test_network_round_trips_through_its_arrays(rng):
+    net = DeepBNNet(5, [9, 7, 3], 2, 0.25, seed=6)
+    with torch.no_grad():
+        net.norms[1].gamma.fill_(1.5), net.head.bn.alpha.fill_(0.3)
+    arrays = net.to_dict()
+    assert sorted(arrays) == sorted(["W_1", "gamma_1", "alpha_1", "W_2", "gamma_2", "alpha_2", "W_3", "gamma_3",
+                                     "alpha_3", "W_4", "beta", "bn_after_relu"])
+    back = DeepBNNet.from_dict(arrays)
+    X = torch.tensor(rng.standard_normal((6, 5)))
+    assert back.depth == net.depth == 4 and back.beta == 0.25
+    torch.testing.assert_close(back(X), net(X), rtol=0, atol=0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from bnconvex.models import BatchNorm, BNNet, ConvexNet, SpectralMap, WhitenedNet
+from bnconvex.models import BatchNorm, BNNet, ConvexNet, ConvexNoBNNet, SpectralMap, WhitenedNet
 from bnconvex.network import batch_norm as paper_bn
 
 
@@ -110,6 +110,35 @@ def test_convex_objective_is_rescaled_network_objective_of_reconstruction(data):
               - torch.relu(torch.einsum("bk,pkc->bpc", Up, model.S_neg))).sum(dim=1)
     with torch.no_grad():
         np.testing.assert_allclose(net(X_new), direct.detach(), rtol=1e-10, atol=1e-10)
+
+
+def test_convex_nobn_program_is_its_reconstructed_relu_network(data):
+    """Fig. 13's convex no-BN model: feasible blocks (s_i ∝ h_i) give a penalty of 0; the reconstructed network
+    without BN reproduces Σ (x̃ s)₊ − (x̃ s')₊ on training and new inputs, and its objective (9) without BN (b1
+    unregularized) plus β/2‖b1‖² is the convex objective."""
+    X, Y = data
+    Xt, Yt = torch.as_tensor(X), torch.as_tensor(Y)
+    P, C = 8, 3
+    model = ConvexNoBNNet(X.shape[1], X.shape[0], P, C, beta=0.05, rho=10.0, seed=1, dtype=torch.float64)
+    assert model.S.shape == (P, X.shape[1] + 1, C) and model.spectral is None
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        model.S.copy_(model.H.T[:, :, None] * torch.rand(P, 1, C, generator=g, dtype=torch.float64))
+        model.S_neg.copy_(model.H.T[:, :, None] * torch.rand(P, 1, C, generator=g, dtype=torch.float64) * 0.5)
+    assert model.max_violation(Xt) == pytest.approx(0.0, abs=1e-12)
+    net = model.reconstruct()
+    assert net.bn is None and net.W1.shape[1] == 2 * P * C
+    X_new = torch.as_tensor(np.random.default_rng(6).standard_normal((6, X.shape[1])))
+    for inputs in (Xt, X_new):
+        Xtil = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=torch.float64)], dim=1)
+        direct = (torch.relu(torch.einsum("bk,pkc->bpc", Xtil, model.S))
+                  - torch.relu(torch.einsum("bk,pkc->bpc", Xtil, model.S_neg))).sum(dim=1)
+        with torch.no_grad():
+            np.testing.assert_allclose(net(inputs), direct, rtol=1e-10, atol=1e-10)
+    with torch.no_grad():
+        network_value = float(net.objective(Xt, Yt) + 0.5 * model.beta * net.b1.pow(2).sum())
+        assert network_value == pytest.approx(float(model.objective(Xt, Yt)), rel=1e-10)
+        assert float(net.objective(Xt, Yt)) <= float(model.objective(Xt, Yt))
 
 
 def test_convex_scalar_output_and_gradient_at_zero_start(data):

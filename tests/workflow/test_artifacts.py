@@ -11,7 +11,8 @@ import torch
 
 from bnconvex.data import load_prepared
 from bnconvex.io import load_json, save_json, save_npz
-from bnconvex.network import BNNetwork
+from bnconvex.models.deep import DeepBNNet
+from bnconvex.network import BNNetwork, ReLUNetwork
 
 pytestmark = pytest.mark.slow
 CSV_FORMAT = {"curves.csv": None}  # fig4's curves keep every digit; metrics and figure tables "%.10g"
@@ -45,7 +46,18 @@ def test_csv_reloads_and_saves_to_the_same_bytes(study_run, tmp_path):
 
 def test_npz_networks_and_prepared_data_reload_as_they_were(study_run, tmp_path, rng):
     for path in artifacts(study_run, "*.npz"):
-        if path.name.endswith("-network.npz"):  # BNNetwork, BN after ReLU included (Thm G.1, Thm G.2)
+        if path.name.startswith("thm4."):  # a deep network (Thm 4.1 / 4.2): W_l, gamma_l, alpha_l, W_L
+            with np.load(path) as z:
+                net = DeepBNNet.from_dict(z)
+            save_npz(tmp_path / "again.npz", **net.to_dict())
+            X = torch.as_tensor(rng.standard_normal((5, net.first_layer().shape[0])))
+            torch.testing.assert_close(DeepBNNet.from_dict(np.load(tmp_path / "again.npz"))(X), net(X), rtol=0, atol=0)
+        elif path.name == "nobn-network.npz":  # Fig. 13's ReLU network without BN: W1, b1, W2
+            net = ReLUNetwork.from_npz(path)
+            save_npz(tmp_path / "again.npz", **net.to_dict())
+            X = rng.standard_normal((5, net.W1.shape[0]))
+            np.testing.assert_array_equal(ReLUNetwork.from_npz(tmp_path / "again.npz").forward(X), net.forward(X))
+        elif path.name.endswith("-network.npz"):  # BNNetwork, BN after ReLU included (Thm G.1, Thm G.2)
             net = BNNetwork.from_npz(path)
             save_npz(tmp_path / "again.npz", **net.to_dict())
             back = BNNetwork.from_npz(tmp_path / "again.npz")

@@ -6,11 +6,15 @@ import resource
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from helpers import ROOT, copy_project, snakemake
 
+from bnconvex.closed_form import subset_task
 from bnconvex.data import load_prepared, select_classes
-from bnconvex.network import BNNetwork
+from bnconvex.experiments.convex_jobs import binary_task
+from bnconvex.models.deep import DeepBNNet
+from bnconvex.network import BNNetwork, ReLUNetwork
 
 pytestmark = pytest.mark.slow
 GPU_RULES = {"fig4", "train"}  # jobs that train with torch (paper config); CVXPY and numpy jobs stay on the CPU
@@ -150,10 +154,29 @@ def test_scalar_closed_forms_thm21_and_g2_are_certified_on_the_pm1_task(study_ru
         assert claims[row]["verdict"] == "agrees" and claims[row]["page"] == "paper", row
 
 
+def test_deep_closed_forms_thm41_and_42_certify_a_trained_deep_network(study_run):
+    """The saved deep network (closed-form head on the trained features) reaches the certified primal on the
+    job's subset, and the trained network's own objective was not below it."""
+    cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["closed_form"]
+    data = load_prepared(study_run / "data/processed/digits.npz")
+    claims = {c["figure"]: c for c in json.loads((study_run / "results/report/claims.json").read_text())}
+    for theorem in cfg["deep"]["theorems"]:
+        cert = json.loads((study_run / f"results/closed_form/digits/thm{theorem}-certificate.json").read_text())
+        task = cfg["scalar"] if theorem == "4.1" else cfg
+        assert cert["theorem"] == theorem and cert["rel_gap"] <= 1e-8 and cert["n"] == task["n"]
+        assert cert["depth"] == len(cfg["deep"]["widths"]) + 1 and cert["trained"]["steps"] == cfg["deep"]["steps"]
+        assert cert["trained"]["objective"] >= cert["primal"] * (1 - 1e-9)
+        with np.load(study_run / f"results/closed_form/digits/thm{theorem}-network.npz") as z:
+            net = DeepBNNet.from_dict(z)
+        X, Y, *_ = subset_task(data, task["classes"], task["n"], cfg["subset_seed"], scalar=theorem == "4.1")
+        assert net.objective(torch.as_tensor(X), torch.as_tensor(Y)).item() == pytest.approx(cert["primal"], rel=1e-9)
+        assert claims[f"Thm {theorem} certificate"]["verdict"] == "agrees"
+
+
 def test_convex_jobs_are_certified_and_reconstructed(study_run):
     cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())["convex"]
     extra = [f"thm2.2-{loss}" for loss in cfg["losses"]["losses"]]  # App. B.1
-    extra += [f"thm2.3-{loss}" for loss in cfg["thm23"]["losses"]]
+    extra += [f"thm2.3-{loss}" for loss in cfg["thm23"]["losses"]] + ["nobn"]  # Thm 2.3; Fig. 13's no-BN program
     for name in ("thm2.2", "exact2d", "g1", "cnn", *extra):
         cert = json.loads((study_run / f"results/convex/digits/{name}-certificate.json").read_text())
         assert cert["status"] == "optimal" and cert["valid"]
@@ -168,6 +191,12 @@ def test_convex_jobs_are_certified_and_reconstructed(study_run):
             assert cert["C"] == len(cfg["thm23"]["classes"]) and cert["program"] == "2.3-restriction"
         if "-" in name:  # App. B.1's losses, one job each
             assert cert["loss"] == name.split("-", 1)[1], name
+        if name == "nobn":  # the ReLU network without BN reaches the program's value on the job's task
+            assert cert["program"] == "no-bn" and cert["n"] == cfg["nobn"]["n"] and cert["d"] == 64
+            data = load_prepared(study_run / "data/processed/digits.npz")
+            X, y = binary_task(data.X_train, data.y_train, cfg["classes"], cfg["nobn"]["n"], seed=cfg["nobn"]["seed"])
+            net = ReLUNetwork.from_npz(study_run / "results/convex/digits/nobn-network.npz")
+            assert net.objective(X, y, cert["beta"]) == pytest.approx(cert["primal_network"], rel=1e-10)
     exact = json.loads((study_run / "results/convex/digits/exact2d-certificate.json").read_text())
     n = cfg["exact2d"]["n"]
     assert exact["patterns_complete"] and exact["P"] == 2 * (1 + (n - 1) + (n - 1) * (n - 2) // 2)

@@ -107,6 +107,19 @@ def test_each_page_shows_its_claims_first_and_the_index_sums_them_up(study_run):
     assert metrics["accuracy"]["fig3"]["sgd"]["test_acc"] > 0.5 and metrics["accuracy"]["fig3"]["sgd"]["seeds"] == 1
 
 
+def test_fig5_and_fig13_are_decided_on_their_new_models(study_run):
+    """Fig. 5's four-layer CNN (arch deep_cnn) per batch size and Fig. 13's convex no-BN model run end to end,
+    and each figure gets a verdict function's row (one seed: not resolved, with its measured differences)."""
+    claims = {c["figure"]: c for c in json.loads((study_run / "results/report/claims.json").read_text())}
+    fig5, fig13 = claims["Fig. 5"], claims["Fig. 13"]
+    assert fig5["agree?"].startswith("not resolved at 1 seed: 4-layer CNN (bs8) − 4-layer CNN = "), fig5["agree?"]
+    assert "SGD − SGD (no BN) = " in fig13["agree?"] and fig13["page"] == "fig13"
+    spec = json.loads((study_run / "results/train/digits/convex_nobn/summary.json").read_text())["spec"]
+    assert spec["arch"] == "convex_nobn" and spec["lr"] == CFG["models"]["convex_nobn"]["lr"]
+    cnn4 = json.loads((study_run / "results/train/digits/cnn4-bs8/summary.json").read_text())["spec"]
+    assert cnn4["arch"] == "deep_cnn" and cnn4["batch_size"] == 8 and cnn4["image_shape"] == [1, 8, 8]
+
+
 def test_a_figure_of_two_panels_has_a_table_a_row_of_curves_and_claims_per_panel(study_run):
     """Fig. 9 of config/test.yaml: (a) on digits, (b) on digits_b, each its own table; one page and figure."""
     panels = CFG["figures"]["fig9"]["panels"]

@@ -1,5 +1,5 @@
-# Closed-form stage: optimal BN networks in closed form (Thm 2.4; Thm 2.1 and G.2 on a scalar task) with a
-# duality certificate.
+# Closed-form stage: optimal BN networks in closed form (Thm 2.4; Thm 2.1 and G.2 on a scalar task; Thm 4.2 and
+# 4.1 on the last two layers of a trained deep BN network) with a duality certificate.
 
 
 rule closed_form:
@@ -10,17 +10,18 @@ rule closed_form:
         certificate="results/closed_form/{dataset}/thm{theorem}-certificate.json",
         network="results/closed_form/{dataset}/thm{theorem}-network.npz",
     params:
-        classes=lambda wc: CF["classes"] if wc.theorem == "2.4" else CF["scalar"]["classes"],
-        n=lambda wc: CF["n"] if wc.theorem == "2.4" else CF["scalar"]["n"],
+        classes=lambda wc: closed_form_subset(wc.theorem)["classes"],
+        n=lambda wc: closed_form_subset(wc.theorem)["n"],
         beta=CF["beta"],
         subset_seed=CF["subset_seed"],
+        deep=lambda wc: CF["deep"] if wc.theorem in ("4.1", "4.2") else None,
     log:
         "logs/closed_form/{dataset}-thm{theorem}.log",
     benchmark:
         "results/benchmarks/jobs/closed_form/{dataset}-thm{theorem}.tsv"
     resources:
-        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (CF["n"], CF["n"])),
-        runtime=10,
+        mem_mb=lambda wc: mem_mb(data_shape(wc.dataset), (CF["n"], CF["n"]), *deep_shapes(wc.dataset, wc.theorem)),
+        runtime=lambda wc: 10 + deep_minutes(wc.dataset, wc.theorem),
     script:
         "../scripts/closed_form.py"
 

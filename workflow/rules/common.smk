@@ -7,7 +7,7 @@ from bnconvex.config import SOURCE_SHAPES, ConfigError
 from bnconvex.config import train_panels as _train_panels
 from bnconvex.config import data_shape as _data_shape
 from bnconvex.data.sources import get_source, raw_filename
-from bnconvex.experiments.specs import parse_model_name, resolve_spec, seed_jobs
+from bnconvex.experiments.specs import IMAGE_ARCHS, parse_model_name, resolve_spec, seed_jobs
 from bnconvex.pages import PAGES, TRAINING_FIGURES, caption
 
 DATASETS = config["datasets"]
@@ -55,7 +55,8 @@ def spectral_summaries():
 
 
 def closed_form_path(what, theorem=None):
-    """The closed form's (Thm 2.4, or ``theorem`` of closed_form.scalar) "certificate" (JSON) or "network" (npz)."""
+    """The closed form's (Thm 2.4, or ``theorem`` of closed_form.scalar / .deep) "certificate" (JSON) or "network"
+    (npz)."""
     theorem = theorem or CF["theorem"]
     return f"results/closed_form/{CF['dataset']}/thm{theorem}-{what}.{'npz' if what == 'network' else 'json'}"
 
@@ -65,6 +66,34 @@ def scalar_theorems():
     return CF.get("scalar", {}).get("theorems", [])
 
 
+def deep_theorems():
+    """Thm 4.1 / 4.2 on a trained deep network, as configured in closed_form.deep.theorems (none without it)."""
+    return CF.get("deep", {}).get("theorems", [])
+
+
+def closed_form_subset(theorem):
+    """{classes, n} of a closed form's task: the one-hot subset (Thm 2.4, 4.2) or closed_form.scalar's ±1 one."""
+    return CF if theorem in ("2.4", "4.2") else CF["scalar"]
+
+
+def deep_shapes(dataset, theorem):
+    """Array shapes of the deep network's training (activations and weights), none for the other closed forms."""
+    if theorem not in deep_theorems():
+        return []
+    n, widths = closed_form_subset(theorem)["n"], CF["deep"]["widths"]
+    return [(n, m) for m in widths] + list(zip([data_shape(dataset)[1]] + widths, widths))
+
+
+def deep_minutes(dataset, theorem):
+    """Minutes of the deep network's training: ~6 flops per weight and sample a step, at 3e10 flop/s (2 CPU
+    cores, float32, measured ~1e11 on large products: docs/scaling.md)."""
+    if theorem not in deep_theorems():
+        return 0
+    n, widths = closed_form_subset(theorem)["n"], CF["deep"]["widths"]
+    weights = sum(a * b for a, b in zip([data_shape(dataset)[1]] + widths, widths))
+    return int(CF["deep"]["steps"] * 6 * n * weights / 3e10 / 60)
+
+
 def fig4_path(name):
     """Fig. 4's "summary.json" or "curves.csv"."""
     return f"results/closed_form/{CF['dataset']}/fig4/{name}"
@@ -72,9 +101,11 @@ def fig4_path(name):
 
 def convex_programs():
     """thm2.2, exact2d, g1, cnn when the data are images (Thm 3.1 needs patches), thm2.2-<loss> for each of
-    convex.losses.losses (App. B.1) and thm2.3-<loss> for each of convex.thm23.losses, where configured."""
+    convex.losses.losses (App. B.1), nobn (Fig. 13's no-BN program) and thm2.3-<loss> for each of
+    convex.thm23.losses, where configured."""
     names = ["thm2.2", "exact2d", "g1"] + (["cnn"] if get_source(source_of(CVX["dataset"])).image_shape else [])
     names += [f"thm2.2-{loss}" for loss in CVX.get("losses", {}).get("losses", [])]
+    names += ["nobn"] if "nobn" in CVX else []
     return names + [f"thm2.3-{loss}" for loss in CVX.get("thm23", {}).get("losses", [])]
 
 
@@ -160,13 +191,13 @@ PLOTS = "results/report/plots"  # the curves of `dvc plots show` (dvc.yaml plots
 def certificates():
     """{name: certificate JSON} of every certified solve the config makes: the closed form, each convex program."""
     return {f"thm{CF['theorem']}": closed_form_path("certificate"),
-            **{f"thm{t}": closed_form_path("certificate", t) for t in scalar_theorems()},
+            **{f"thm{t}": closed_form_path("certificate", t) for t in scalar_theorems() + deep_theorems()},
             **{program: convex_path(program) for program in convex_programs()}}
 
 
 def more_certificates():
     """{name: certificate JSON} of the certified solves beyond Thm 2.4 and Thm 2.2 (bnconvex.paper.MORE_CERTIFICATES):
-    Thm 2.1 / G.2, App. B.1's losses, Thm 2.3's sandwich; one row each on the paper page."""
+    Thm 2.1 / G.2, Thm 4.1 / 4.2, App. B.1's losses, Thm 2.3's sandwich; one row each on the paper page."""
     return {name: path for name, path in certificates().items() if name not in ("thm2.4", "thm2.2", "exact2d",
                                                                                    "g1", "cnn")}
 
@@ -215,7 +246,7 @@ def train_runtime(wc):
 
 def train_spec(dataset, model):
     spec = resolve_spec(model, TRAIN["defaults"], TRAIN["models"], TRAIN.get("datasets", {}).get(dataset))
-    if spec["arch"] in ("cnn", "convex_cnn"):  # Table 1: patches of the images
+    if spec["arch"] in IMAGE_ARCHS:  # Table 1's patches of the images, Fig. 5's convolutions
         shape = get_source(source_of(dataset)).image_shape
         if not shape:  # figure models are checked at parse time (bnconvex.config); this guards other targets
             base = parse_model_name(model, TRAIN["models"])[0]
@@ -285,7 +316,7 @@ def spectral_outputs():
 def closed_form_outputs():
     """Certificate, network, Fig. 4's summary and curves."""
     return [closed_form_path("certificate"), closed_form_path("network"), fig4_path("summary.json"),
-            fig4_path("curves.csv")] + [closed_form_path(what, t) for t in scalar_theorems()
+            fig4_path("curves.csv")] + [closed_form_path(what, t) for t in scalar_theorems() + deep_theorems()
                                         for what in ("certificate", "network")]
 
 

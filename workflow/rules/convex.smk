@@ -112,6 +112,28 @@ rule convex_loss:
         "../scripts/convex.py"
 
 
+rule convex_nobn:
+    # Fig. 13's convex no-BN model solved exactly: the program of the ReLU network without BN, same +-1 task
+    input:
+        npz="data/processed/{dataset}.npz",
+    output:
+        certificate="results/convex/{dataset}/nobn-certificate.json",
+        network="results/convex/{dataset}/nobn-network.npz",
+    params:
+        classes=CVX["classes"],
+        solver=CVX["solver"],
+        settings=CVX.get("nobn", {}),
+    log:
+        "logs/convex/{dataset}-nobn.log",
+    benchmark:
+        "results/benchmarks/jobs/convex/{dataset}-nobn.tsv"
+    resources:
+        mem_mb=lambda wc: mem_mb((CVX["nobn"]["n"] * CVX["nobn"]["P"], data_shape(wc.dataset)[1] + 1), copies=20),
+        runtime=lambda wc: 10 + CVX["nobn"]["n"] * CVX["nobn"]["P"] // 200,
+    script:
+        "../scripts/convex.py"
+
+
 rule convex_thm23:
     # Thm 2.3's sandwich (vector output): restriction and relaxation over the same patterns, one job per loss
     input:

@@ -1,5 +1,5 @@
 """Convex stage: one program per rule (convex_thm22, convex_loss, convex_exact2d, convex_g1, convex_cnn,
-convex_thm23), certificate + network."""
+convex_nobn, convex_thm23), certificate + network."""
 
 from bnconvex.data import load_prepared
 from bnconvex.experiments import convex_jobs
@@ -24,6 +24,8 @@ elif snakemake.rule == "convex_thm22":
 elif snakemake.rule == "convex_exact2d":
     res, X2, grid = convex_jobs.exact_2d(X, y, s["beta"], solver=p.solver)
     save_npz(out.grid, X2=X2, y=y, **grid)
+elif snakemake.rule == "convex_nobn":
+    res = convex_jobs.nobn_sampled(X, y, s["beta"], s["P"], s["seed"], p.solver)
 elif snakemake.rule == "convex_cnn":
     res = convex_jobs.cnn_sampled(X, y, p.image_shape, s["kernel"], s["stride"], s["padding"], s["beta"], s["P"],
                                   s["seed"], p.solver)

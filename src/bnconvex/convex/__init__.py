@@ -11,9 +11,10 @@ from bnconvex.convex.programs import (
                                      solve,
                                      solve_cnn,
                                      solve_g1,
+                                     solve_no_bn,
                                      vector_sandwich,
 )
 
 __all__ = ["Certificate", "ConvexResult", "certify", "count_patterns", "exact_patterns", "extract_patches",
            "network_patterns", "patterns", "relaxation_lower_bound", "sampled_patterns", "solve", "solve_cnn",
-           "solve_g1", "vector_sandwich"]
+           "solve_g1", "solve_no_bn", "vector_sandwich"]

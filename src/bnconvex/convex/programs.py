@@ -8,6 +8,7 @@ reconstruction (:mod:`bnconvex.convex.reconstruct`) → the one certificate
 - Thm 2.3, vector output, as a sandwich (docs/formulas.md): the column-wise cone restriction (an upper
   bound, reconstructable: one neuron per nonzero column, output ``±e_c``) and the nuclear-norm relaxation
   without cones (a lower bound). Losses squared or softmax cross-entropy.
+- No BN (:func:`solve_no_bn`, Fig. 13): the program of Pilanci & Ergen (2020), Thm 2.2's on ``[X, 1]``.
 - Thm G.1, BN after ReLU: per-pattern SVDs ``Pc D_i X = U_i Σ_i V_iᵀ``, ``U'_i = [U_i, 1/√n·1]``.
 - Thm 3.1, a two-layer CNN with channel-wise BN (:func:`solve_cnn`): patches ``X_k ∈ R^{n×h}`` (k = 1..K)
   stacked as ``M = [X_1; …; X_K]``; BN normalizes each channel over all nK entries (``α/√(nK)``), and with
@@ -29,9 +30,9 @@ from bnconvex import losses
 from bnconvex.convex import formulations
 from bnconvex.convex.certificate import PatternSystem, certify
 from bnconvex.convex.patterns import count_patterns, exact_patterns, sampled_patterns
-from bnconvex.convex.reconstruct import reconstruct, signed_classes
+from bnconvex.convex.reconstruct import reconstruct, reconstruct_no_bn, signed_classes
 from bnconvex.linalg import compact_svd
-from bnconvex.network import BNNetwork
+from bnconvex.network import BNNetwork, ReLUNetwork
 
 
 @dataclass
@@ -89,13 +90,42 @@ def solve(X, y, beta: float, patterns=None, loss: str = "squared", solver: str =
         D, complete = np.asarray(patterns, bool), bool(patterns_complete)
     if D.shape[0] != X.shape[0]:
         raise ValueError(f"patterns must have n = {X.shape[0]} rows, got {D.shape}")
-    return _columnwise("2.2" if y.ndim == 1 else "2.3-restriction", X, y, beta, svd, D, complete, loss, solver,
-                       dust, **solver_options)
+    return _columnwise("2.2" if y.ndim == 1 else "2.3-restriction", X, y, beta, svd.U_prime, D, complete, loss,
+                       solver, dust, _bn_network(svd, dust), **solver_options)
 
 
-def _columnwise(program, X, y, beta, svd, D, complete, loss, solver, dust, K=1, **solver_options):
-    """Solve, reconstruct and certify over the rows of ``svd`` (Thm 3.1: nK rows, X the K×n×h patches)."""
-    Up = svd.U_prime
+def solve_no_bn(X, y, beta: float, patterns=None, loss: str = "squared", solver: str = "clarabel",
+                dust: float = 1e-8, patterns_complete: bool | None = None, **solver_options) -> ConvexResult:
+    """The convex program of the two-layer ReLU network *without* BN (Pilanci & Ergen, 2020; Fig. 13's convex
+    no-BN model): Thm 2.2's program (and the column-wise one for an n×C Y) with the raw rows ``X̃ = [X, 1]``
+    (n×(d+1)) in place of U', patterns ``1[X̃ h ≥ 0]``. Its network is a :class:`~bnconvex.network.ReLUNetwork`
+    (:func:`~bnconvex.convex.reconstruct.reconstruct_no_bn`), whose objective (bias regularized with the
+    weights) equals the program's; the certificate is the same as :func:`solve`'s (program ``"no-bn"``).
+    ``patterns`` None: every pattern when d + 1 ≤ 4 (at most 5000), else 1000 sampled."""
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    _check(X, y, beta, loss)
+    X_tilde = np.column_stack([X, np.ones(len(X))])
+    if patterns is None:
+        D, complete = default_patterns(X_tilde)
+    else:
+        D, complete = np.asarray(patterns, bool), bool(patterns_complete)
+    if D.shape[0] != X.shape[0]:
+        raise ValueError(f"patterns must have n = {X.shape[0]} rows, got {D.shape}")
+
+    def network(blocks, E):
+        return ReLUNetwork(*reconstruct_no_bn(blocks, E, dust=dust))
+
+    return _columnwise("no-bn", X, y, beta, X_tilde, D, complete, loss, solver, dust, network, **solver_options)
+
+
+def _bn_network(svd, dust):
+    """The BN network of blocks (App. C.3, :func:`~bnconvex.convex.reconstruct.reconstruct`) on ``svd``'s data."""
+    return lambda blocks, E: reconstruct(blocks, E, svd.V, svd.Sigma, dust=dust)
+
+
+def _columnwise(program, X, y, beta, Up, D, complete, loss, solver, dust, network, K=1, **solver_options):
+    """Solve over the rows of ``Up`` (U'; Thm 3.1: nK rows, X the K×n×h patches; no BN: [X, 1]), build the
+    network of the blocks with ``network(blocks, E)`` and certify."""
     (nK, r1), P = Up.shape, D.shape[1]
     C = 1 if y.ndim == 1 else y.shape[1]
     own = solver == "bnconvex" and K == 1
@@ -115,7 +145,7 @@ def _columnwise(program, X, y, beta, svd, D, complete, loss, solver, dust, K=1, 
     violation = max(float(np.max(-((2 * Dm - 1) * (Up @ V)))) for V in [*S, *Sn])
     blocks = np.concatenate([S.transpose(0, 2, 1), Sn.transpose(0, 2, 1)]).reshape(2 * C * P, r1)
     signs, classes = np.repeat([1.0, -1.0], C * P), np.tile(np.repeat(np.arange(C), P), 2)
-    net = reconstruct(blocks, signed_classes(signs, classes, C), svd.V, svd.Sigma, dust=dust)
+    net = network(blocks, signed_classes(signs, classes, C))
     cert = certify(program, X, y, beta, loss, yhat=yhat, reg=reg, violation=violation, dual=dual,
                    system=PatternSystem(U_prime=Up, D=D, K=K), network=net, P=P, complete=complete, solver=solver,
                    status=status, time_s=t_solve, own_dual=own)
@@ -235,5 +265,6 @@ def solve_cnn(patches: np.ndarray, y: np.ndarray, beta: float, P: int = 100, see
         raise ValueError(f"beta must be a positive finite number, got {beta}")
     svd = compact_svd(patches.reshape(K * n, h))  # centers over all nK entries, U' = [U, 1/√(nK)·1]
     D = sampled_patterns(svd.U_prime, P, seed) if patterns is None else np.asarray(patterns, bool)
-    return _columnwise("3.1", patches, y, beta, svd, D, False, "squared", solver, dust, K, **solver_options)
+    return _columnwise("3.1", patches, y, beta, svd.U_prime, D, False, "squared", solver, dust, _bn_network(svd, dust),
+                       K, **solver_options)
 

@@ -1,5 +1,6 @@
 """The one reconstruction of a BN ReLU network from convex blocks (App. C.3; Thm 2.2/2.3, 3.1, G.1 and the
-penalized convex models of App. A, numpy and torch alike).
+penalized convex models of App. A, numpy and torch alike), and of a ReLU network without BN from the blocks of
+its own convex program (Fig. 13's convex no-BN model, :func:`reconstruct_no_bn`).
 
 Each block ``s_j ∈ R^{r+1}`` with ``‖s_j‖ > dust · max_i ‖s_i‖`` gives one neuron:
 
@@ -44,6 +45,23 @@ def reconstruct(S: np.ndarray, E: np.ndarray, V: np.ndarray | None = None, Sigma
     net = BNNetwork(W1, np.linalg.norm(S[:, :-1], axis=1) / norms, S[:, -1] / norms, norms[:, None] * E,
                     bn_after_relu)
     return net.rescaled() if rescale else net
+
+
+def reconstruct_no_bn(S: np.ndarray, E: np.ndarray, dust: float = 1e-8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ReLU network with bias and without BN of blocks ``s_j ∈ R^{d+1}`` (rows of S) of the convex program
+    on ``X̃ = [X, 1]`` (Pilanci & Ergen, 2020; program (8) with X̃ in place of U'), output directions E (m × C):
+
+        w1_j = s_{j,1:d} / √‖s_j‖,   b_j = s_{j,d+1} / √‖s_j‖,   w2_j = √‖s_j‖ · e_j,
+
+    so that ``(X w1_j + b_j)₊ w2_jᵀ = (X̃ s_j)₊ e_jᵀ`` for every input, and ``½(‖w1_j‖² + b_j² + ‖w2_j‖²) = ‖s_j‖``,
+    the block's term of the convex regularizer. Blocks at or below ``dust · max‖s‖`` are dropped.
+    Returns (W1 (d×m), b1 (m,), W2 (m×C)).
+    """
+    S, E = np.asarray(S, float), np.asarray(E, float)
+    norms = np.linalg.norm(S, axis=1)
+    keep = kept_blocks(norms, dust)
+    S, E, root = S[keep], E[keep], np.sqrt(norms[keep])
+    return (S[:, :-1] / root[:, None]).T, S[:, -1] / root, root[:, None] * E
 
 
 def signed_classes(signs: np.ndarray, classes: np.ndarray, C: int) -> np.ndarray:

@@ -1,13 +1,14 @@
 """The convex-program jobs of the study: Thm 2.2 with sampled patterns (squared loss, and App. B.1's hinge and
 logistic losses), an exact-enumeration demo in 2-D with the decision function of the optimal network, the
-BN-after-ReLU program (Thm G.1), Thm 2.3's sandwich for vector output and the CNN program (Thm 3.1)."""
+BN-after-ReLU program (Thm G.1), Thm 2.3's sandwich for vector output, the CNN program (Thm 3.1) and the
+program of the network without BN (Fig. 13)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bnconvex.convex import extract_patches, patterns, solve, solve_cnn, solve_g1, vector_sandwich
-from bnconvex.convex.patterns import no_bias_patterns
+from bnconvex.convex import extract_patches, patterns, solve, solve_cnn, solve_g1, solve_no_bn, vector_sandwich
+from bnconvex.convex.patterns import no_bias_patterns, sampled_patterns
 from bnconvex.data import select_classes
 from bnconvex.linalg import compact_svd
 
@@ -44,6 +45,13 @@ def thm22_sampled(X, y, beta: float, P: int, seed: int, loss: str = "squared", s
     ``time_limit_s``) go to our solver (solver="bnconvex")."""
     D = patterns(X, method="sample", P=P, seed=seed)
     return solve(X, y, beta, patterns=D, loss=loss, solver=solver, patterns_complete=False, **solver_options)
+
+
+def nobn_sampled(X, y, beta: float, P: int, seed: int, solver: str = "clarabel"):
+    """Fig. 13's convex no-BN program (:func:`bnconvex.convex.solve_no_bn`) over P sampled patterns of [X, 1]."""
+    X_tilde = np.column_stack([X, np.ones(len(X))])
+    D = sampled_patterns(X_tilde, P, seed)
+    return solve_no_bn(X, y, beta, patterns=D, solver=solver, patterns_complete=False)
 
 
 def exact_2d(X, y, beta: float, grid_size: int = 80, solver: str = "clarabel"):

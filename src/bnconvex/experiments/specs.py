@@ -29,7 +29,8 @@ import math
 import re
 from dataclasses import dataclass
 
-ARCHS = ("bn", "nobn", "whitened", "convex", "cnn", "convex_cnn")
+ARCHS = ("bn", "nobn", "whitened", "convex", "convex_nobn", "cnn", "convex_cnn", "deep_cnn")
+IMAGE_ARCHS = ("cnn", "convex_cnn", "deep_cnn")   # models of images: specs carry the data set's image_shape
 SWEEP_KEYS = {"bs": ("batch_size", int), "lr": ("lr", float), "k": ("k", int)}
 _SEED = re.compile(r"^(?P<name>.+?)-s(?P<j>[0-9]+)$")
 _SWEEP = re.compile(r"^(?P<base>[a-z][a-z0-9_]*?)(?:-(?P<key>bs|lr|k)(?P<value>[0-9.e+-]+))?$")
@@ -108,7 +109,7 @@ def resolve_spec(model: str, defaults: dict, models: dict, dataset_overrides: di
 
 PAPER_REDUCTIONS = ("mean", "sum")
 BN_SCALED_ARCHS = ("bn", "whitened")   # the paper's torch.nn.BatchNorm1d lacks our BN's 1/√n
-PLAIN_ARCHS = ("nobn", "convex")       # the same parameters in the paper's code and ours
+PLAIN_ARCHS = ("nobn", "convex", "convex_nobn")   # the same parameters in the paper's code and ours
 
 
 @dataclass(frozen=True)
@@ -171,5 +172,5 @@ def paper_step(arch: str, optimizer: str, lr: float, beta: float, n: int, batch_
         ours_lr = lr / scale
     else:
         raise ValueError(f"the paper's step is derived for optimizers sgd and adam, not {optimizer!r}")
-    return PaperStep(lr=ours_lr, beta=ours_beta, missing_decay=0.0 if arch == "convex" else ours_beta,
+    return PaperStep(lr=ours_lr, beta=ours_beta, missing_decay=0.0 if arch.startswith("convex") else ours_beta,
                      scale=scale, factor=factor)

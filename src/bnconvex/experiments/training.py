@@ -1,9 +1,9 @@
 """Training experiments of Sec. 5 and App. A: model specs, the cosine similarity (18), Thm 5.1's check.
 
 A *model spec* is a flat dict resolved from the config (:func:`bnconvex.experiments.specs.resolve_spec`):
-``arch`` (bn, nobn, whitened, convex, cnn, convex_cnn), ``truncate`` (bool), ``k`` / ``variance_fraction``
-(17), ``m1``, ``beta``, ``rho``, ``seed`` (weights and patterns), ``dtype``, the CNN geometry and the
-:class:`~bnconvex.train.TrainSettings` fields.
+``arch`` (bn, nobn, whitened, convex, convex_nobn, cnn, convex_cnn, deep_cnn), ``truncate`` (bool), ``k`` /
+``variance_fraction`` (17), ``m1``, ``beta``, ``rho``, ``seed`` (weights and patterns), ``dtype``, the CNN geometry
+and the :class:`~bnconvex.train.TrainSettings` fields.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 
 from bnconvex.experiments.specs import ARCHS, SWEEP_KEYS, resolve_spec, split_seed  # noqa: F401 (re-exported)
 from bnconvex.linalg import compact_svd, conditioning, truncate
-from bnconvex.models import BNNet, ConvexNet, SpectralMap, WhitenedNet
+from bnconvex.models import BNNet, ConvexNet, ConvexNoBNNet, SpectralMap, WhitenedNet
 from bnconvex.train import TrainSettings
 
 
@@ -26,8 +26,9 @@ def settings_of(spec: dict) -> TrainSettings:
 def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Module, np.ndarray, SpectralMap | None]:
     """(model, training inputs as trained on, spectral map) for a spec.
 
-    BN / no-BN models with ``truncate`` train on g(X) (17); whitened and convex models train on X through
-    their spectral map, truncated to k when ``truncate``. k is ``spec["k"]`` or by ``variance_fraction``.
+    BN / no-BN models (the convex no-BN program too) with ``truncate`` train on g(X) (17); whitened and convex
+    models train on X through their spectral map, truncated to k when ``truncate``. k is ``spec["k"]`` or by
+    ``variance_fraction``.
     """
     dtype = getattr(torch, spec.get("dtype", "float32"))
     n, d = X_train.shape
@@ -35,12 +36,20 @@ def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Modul
     arch, m1, beta, seed = spec["arch"], spec["m1"], spec["beta"], spec.get("seed", 0)
     if arch in ("cnn", "convex_cnn"):
         return _build_cnn(spec, X_train, C, dtype, k, fraction)
-    if arch in ("bn", "nobn"):
+    if arch == "deep_cnn":  # Fig. 5 (App. A.2): the four-layer CNN, never truncated
+        from bnconvex.models.cnn import DeepBNConvNet
+
+        if spec.get("truncate"):
+            raise ValueError("arch deep_cnn (Fig. 5's CNN) has no truncated form")
+        return DeepBNConvNet(spec["image_shape"], m1, C, n, beta, seed=seed, dtype=dtype), X_train, None
+    if arch in ("bn", "nobn", "convex_nobn"):
         X_used = X_train
         spectral = None
         if spec.get("truncate"):
             spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction)
             X_used = truncate(X_train, spectral.k)
+        if arch == "convex_nobn":  # Fig. 13: the program of the network without BN, on raw [X, 1]
+            return ConvexNoBNNet(d, n, m1, C, beta, spec["rho"], seed=seed, dtype=dtype), X_used, spectral
         return BNNet(d, m1, C, n, beta, bn=arch == "bn", seed=seed, dtype=dtype), X_used, spectral
     spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction)
     if arch == "whitened":

@@ -215,3 +215,54 @@ class ReconstructedView(torch.nn.Module):
             per_position = (torch.relu(m._products(Up, m.S)) - torch.relu(m._products(Up, m.S_neg))).sum(dim=2)
             out.append(torch.einsum("blc,lq->bc", per_position, m.pool_matrix))
         return torch.cat(out)
+
+
+class DeepBNConvNet(base.SquaredLossModel):
+    """Fig. 5's four-layer CNN (App. A.2): three blocks conv (3×3, padding 1, ``m1`` filters) → channel-wise BN
+    → ReLU → 2×2 average pooling, then a linear layer on the flattened ``m1 × H/8 × W/8`` features.
+
+    BN of block l has our √N convention over its ``N_l = n·H_l·W_l`` rows (:class:`~bnconvex.models.base.BatchNorm`,
+    so √N_l·BN is ``torch.nn.BatchNorm2d``). Weights start as PyTorch's defaults (uniform ±1/√fan_in); objective
+    ``½‖f − Y‖² + β/2 · (Σ_l ‖γ_l‖² + ‖α_l‖² + ‖W_out‖²)``, (9)'s regularizer on every BN layer and the output
+    layer (the conv filters are scale-invariant under BN, as W1 in (9)). ``n``: training-set size (None: each
+    batch's). Shapes: conv weights (m_out, m_in, 3, 3), W_out (m1·H/8·W/8, C).
+    """
+
+    BLOCKS = 3
+
+    def __init__(self, image_shape: tuple[int, int, int], m1: int, C: int, n: int | None, beta: float, seed: int = 0,
+                 dtype=torch.float32):
+        super().__init__()
+        c, H, W = image_shape
+        if H % 2**self.BLOCKS or W % 2**self.BLOCKS:
+            raise ValueError(f"Fig. 5's CNN pools by 2 three times: image sides {H}×{W} must be multiples of 8")
+        g = torch.Generator().manual_seed(seed)
+        self.image_shape, self.beta = tuple(image_shape), beta
+        self.convs, self.norms = torch.nn.ParameterList(), torch.nn.ModuleList()
+        for l in range(self.BLOCKS):
+            m_in, side = (c if l == 0 else m1), (H // 2**l) * (W // 2**l)
+            weight = base.init_uniform(m_in * 9, m1, g, dtype).T.reshape(m1, m_in, 3, 3)
+            self.convs.append(torch.nn.Parameter(weight.contiguous()))
+            self.norms.append(base.BatchNorm(m1, None if n is None else n * side, dtype=dtype))
+        features = m1 * (H // 8) * (W // 8)
+        self.W_out = torch.nn.Parameter(base.init_uniform(features, C, g, dtype))
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """Rows of X (b, c·H·W, CHW order) → the flattened last block (b, m1·H/8·W/8)."""
+        A = X.reshape(X.shape[0], *self.image_shape)
+        for weight, bn in zip(self.convs, self.norms, strict=True):
+            Z = torch.nn.functional.conv2d(A, weight, padding=1)                  # (b, m1, H_l, W_l)
+            b, m, h, w = Z.shape
+            Z = bn(Z.permute(0, 2, 3, 1).reshape(-1, m)).reshape(b, h, w, m).permute(0, 3, 1, 2)
+            A = torch.nn.functional.avg_pool2d(torch.relu(Z), 2)
+        return A.flatten(1)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.features(X) @ self.W_out
+
+    def regularizer(self) -> torch.Tensor:
+        return sum(bn.gamma.pow(2).sum() + bn.alpha.pow(2).sum() for bn in self.norms) + self.W_out.pow(2).sum()
+
+    def first_layer(self) -> torch.Tensor:
+        """The first block's filters as columns, (c·9, m1)."""
+        return self.convs[0].flatten(1).T

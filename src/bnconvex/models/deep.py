@@ -42,12 +42,24 @@ class DeepBNNet(SquaredLossModel):
         """L: the number of weight layers."""
         return len(self.layers) + 2
 
-    def features(self, X: torch.Tensor) -> torch.Tensor:
-        """``A^(L−2)``: the input of the last two layers (n×m_{L−2}; X itself when L = 2)."""
-        A = X
+    def features(self, X: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
+        """``A^(L−2)``: the input of the last two layers (n×m_{L−2}; X itself when L = 2). With ``ref`` (the
+        training inputs, n_ref×d) every BN uses the exact full-batch statistics of ``ref``'s activations, as
+        BN at inference (App. A.1; :func:`bnconvex.network.batch_norm` with ``ref``); without, those of X."""
+        A, A_ref = X, ref
         for W, bn in zip(self.layers, self.norms, strict=True):
-            A = bn(torch.relu(A @ W)) if self.bn_after_relu else torch.relu(bn(A @ W))
+            if A_ref is None:
+                A = self._activate(A @ W, bn)
+            else:
+                A, A_ref = self._activate(A @ W, bn, A_ref @ W), self._activate(A_ref @ W, bn, A_ref @ W)
         return A
+
+    def _activate(self, Z, bn, Z_ref=None):
+        """``(BN(Z))₊`` (or ``BN((Z)₊)`` after ReLU); BN with the statistics of the reference pre-activations
+        ``Z_ref`` when given, else of Z (``bn`` itself)."""
+        if self.bn_after_relu:
+            return bn(torch.relu(Z)) if Z_ref is None else _batch_norm_ref(bn, torch.relu(Z), torch.relu(Z_ref))
+        return torch.relu(bn(Z) if Z_ref is None else _batch_norm_ref(bn, Z, Z_ref))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(X))
@@ -59,10 +71,49 @@ class DeepBNNet(SquaredLossModel):
     def first_layer(self) -> torch.Tensor:
         return self.layers[0] if len(self.layers) else self.head.W1
 
+    @classmethod
+    def from_dict(cls, arrays) -> DeepBNNet:
+        """The network (float64) of :meth:`to_dict`'s arrays, e.g. ``np.load`` of a saved network."""
+        L = max(int(key[2:]) for key in arrays if key.startswith("W_"))
+        W = [np.asarray(arrays[f"W_{l}"]) for l in range(1, L + 1)]
+        net = cls(W[0].shape[0], [w.shape[1] for w in W[:-1]], W[-1].shape[1], float(arrays["beta"]),
+                  bn_after_relu=bool(arrays["bn_after_relu"]))
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float64)  # noqa: E731
+        hidden = [*zip(net.layers, net.norms, strict=True), (net.head.W1, net.head.bn)]
+        with torch.no_grad():
+            for l, (weight, bn) in enumerate(hidden, start=1):
+                weight.copy_(t(arrays[f"W_{l}"]))
+                bn.gamma.copy_(t(arrays[f"gamma_{l}"]))
+                bn.alpha.copy_(t(arrays[f"alpha_{l}"]))
+            net.head.W2.copy_(t(arrays[f"W_{L}"]))
+        return net
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """The weights as float64 arrays named after the paper: ``W_l``, ``gamma_l``, ``alpha_l`` of hidden
+        layers l = 1..L−1 and the output layer ``W_L``; ``beta``, ``bn_after_relu``."""
+        a = lambda p: p.detach().cpu().double().numpy()  # noqa: E731
+        out = {}
+        for l, (W, bn) in enumerate(zip(self.layers, self.norms, strict=True), start=1):
+            out |= {f"W_{l}": a(W), f"gamma_{l}": a(bn.gamma), f"alpha_{l}": a(bn.alpha)}
+        L = self.depth
+        head = self.head.to_network()
+        return out | {f"W_{L - 1}": head.W1, f"gamma_{L - 1}": head.gamma, f"alpha_{L - 1}": head.alpha,
+                      f"W_{L}": head.W2, "beta": np.array(float(self.beta)),
+                      "bn_after_relu": np.array(self.bn_after_relu)}
+
     def freeze_features(self) -> None:
         """Freeze layers 1..L−2 (the setting of Thm 4.1/4.2)."""
         for p in [*self.layers.parameters(), *self.norms.parameters()]:
             p.requires_grad_(False)
+
+
+def _batch_norm_ref(bn: BatchNorm, Z: torch.Tensor, Z_ref: torch.Tensor) -> torch.Tensor:
+    """``bn`` applied to Z with the exact (biased) mean and variance of ``Z_ref`` and its √n_ref."""
+    root_n = Z_ref.shape[0] ** 0.5
+    mu, var = Z_ref.mean(dim=0), Z_ref.var(dim=0, unbiased=False)
+    safe = torch.where(var > 0, var, torch.ones_like(var))
+    direction = torch.where(var > 0, (Z - mu) / safe.sqrt(), torch.zeros_like(Z))
+    return direction * bn.gamma / root_n + bn.alpha / root_n
 
 
 def closed_form_last_two(net: DeepBNNet, X: torch.Tensor, Y) -> ClosedFormResult:

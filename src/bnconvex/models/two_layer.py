@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from bnconvex.convex.reconstruct import signed_classes
+from bnconvex.convex.reconstruct import reconstruct_no_bn, signed_classes
 from bnconvex.models.base import (
     BatchNorm,
     PenalizedConvexModel,
@@ -137,15 +137,18 @@ class ConvexNet(PenalizedConvexModel):
     def __init__(self, spectral: SpectralMap, P: int, C: int, beta: float, rho: float, seed: int = 0,
                  dtype=torch.float32):
         super().__init__()
-        k1 = spectral.k + 1
-        g = torch.Generator().manual_seed(seed)
-        self.register_buffer("H", torch.randn(k1, P, generator=g, dtype=torch.float64).to(dtype))
-        self.S = torch.nn.Parameter(torch.zeros(P, k1, C, dtype=dtype))
-        self.S_neg = torch.nn.Parameter(torch.zeros(P, k1, C, dtype=dtype))
+        self._blocks(spectral.k + 1, P, C, seed, dtype)
         mu, VSinv = spectral.tensors(dtype)
         self.register_buffer("mu", mu)
         self.register_buffer("VSinv", VSinv)
         self.spectral, self.n, self.beta, self.rho = spectral, spectral.n, beta, rho
+
+    def _blocks(self, k1: int, P: int, C: int, seed: int, dtype) -> None:
+        """P Gaussian directions H (k1, P) of the sampled patterns (seeded) and S, S' (P, k1, C) at 0."""
+        g = torch.Generator().manual_seed(seed)
+        self.register_buffer("H", torch.randn(k1, P, generator=g, dtype=torch.float64).to(dtype))
+        self.S = torch.nn.Parameter(torch.zeros(P, k1, C, dtype=dtype))
+        self.S_neg = torch.nn.Parameter(torch.zeros(P, k1, C, dtype=dtype))
 
     def u_prime(self, X: torch.Tensor) -> torch.Tensor:
         """Rows of U' (b, k+1)."""
@@ -185,3 +188,40 @@ class ConvexNet(PenalizedConvexModel):
         net, stats = reconstruct_blocks(cols, signed_classes(signs.numpy(), np.tile(np.arange(C), len(signs) // C),
                                                               C), self.spectral)
         return BNNet.from_network(net, self.n, self.beta, self.S.dtype, stats).to(self.S.device)
+
+
+class ConvexNoBNNet(ConvexNet):
+    """Fig. 13's convex no-BN model: the convex program of a two-layer ReLU network with bias and without BN
+    (Pilanci & Ergen, 2020), i.e. :class:`ConvexNet`'s program and penalty on the raw rows ``x̃ = [x, 1]`` (d+1)
+    in place of U' (no whitening; patterns ``1[x̃ h_i ≥ 0]``), trained the same way (App. A).
+
+    Its network (:meth:`reconstruct`, :func:`~bnconvex.convex.reconstruct.reconstruct_no_bn`) is a
+    :class:`BNNet` without BN whose output is the program's on every input where the cones hold. The
+    program regularizes the bias with the weights (β/2 (‖W1‖² + ‖b1‖² + ‖W2‖²)), the no-BN objective of
+    ``BNNet`` leaves b1 out, so the network's objective is at most the program's.
+    """
+
+    def __init__(self, d: int, n: int, P: int, C: int, beta: float, rho: float, seed: int = 0,
+                 dtype=torch.float32):
+        PenalizedConvexModel.__init__(self)
+        self._blocks(d + 1, P, C, seed, dtype)
+        self.spectral, self.n, self.beta, self.rho = None, n, beta, rho
+
+    def u_prime(self, X: torch.Tensor) -> torch.Tensor:
+        """Rows of X̃ = [X, 1] (b, d+1)."""
+        return torch.cat([X, torch.ones_like(X[:, :1])], dim=1)
+
+    def reconstruct(self) -> BNNet:
+        """The ReLU network without BN of the blocks: one neuron per nonzero column of S, S'."""
+        cols, signs = self.columns()
+        C = self.S.shape[2]
+        E = signed_classes(signs.numpy(), np.tile(np.arange(C), len(signs) // C), C)
+        W1, b1, W2 = reconstruct_no_bn(cols.numpy(), E, dust=0.0)
+        dtype, d, m = self.S.dtype, self.S.shape[1] - 1, max(W1.shape[1], 1)
+        net = BNNet(d, m, C, self.n, self.beta, bn=False, dtype=dtype)
+        t = lambda a: torch.as_tensor(a, dtype=dtype)  # noqa: E731
+        with torch.no_grad():
+            for param in (net.W1, net.b1, net.W2):
+                param.zero_()
+            net.W1[:, : W1.shape[1]], net.b1[: b1.shape[0]], net.W2[: W2.shape[0]] = t(W1), t(b1), t(W2)
+        return net.to(self.S.device)
