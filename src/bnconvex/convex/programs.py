@@ -37,10 +37,11 @@ from bnconvex.network import BNNetwork, ReLUNetwork
 
 @dataclass
 class ConvexResult:
-    """``network``: the reconstructed :class:`BNNetwork`; ``certificate``: :meth:`Certificate.to_dict` (JSON);
+    """``network``: the reconstructed :class:`BNNetwork` (a :class:`ReLUNetwork` for :func:`solve_no_bn`);
+    ``certificate``: :meth:`Certificate.to_dict` (JSON);
     ``S``/``S_neg``: solution blocks, C×(r+1)×P; ``patterns``: the n×P boolean patterns used."""
 
-    network: BNNetwork
+    network: BNNetwork | ReLUNetwork
     certificate: dict
     S: np.ndarray | None = None
     S_neg: np.ndarray | None = None
