@@ -7,6 +7,7 @@ from bnconvex.linalg import (
     conditioning,
     gram_solve,
     k_for_variance,
+    load_svd,
     spectral_stage,
     truncate,
     u_prime,
@@ -79,6 +80,23 @@ def test_spectral_stage_reports_its_checks(rng):
     assert summary["reconstruction_error"] < 1e-12
     assert arrays["U_prime"].shape == (50, 13)
     assert arrays["X_truncated"].shape == X.shape
+
+
+def test_load_svd_returns_the_spectral_stages_svd_and_refuses_another_datas(rng, tmp_path):
+    from bnconvex.io import save_npz
+
+    X = rng.standard_normal((30, 8))
+    arrays, _ = spectral_stage(X, 0.9)
+    save_npz(tmp_path / "svd.npz", **arrays)
+    svd, direct = load_svd(tmp_path / "svd.npz", X), compact_svd(X)
+    for name in ("U", "Sigma", "V"):
+        np.testing.assert_array_equal(getattr(svd, name), getattr(direct, name))
+    with pytest.raises(ValueError, match="column means differ"):
+        load_svd(tmp_path / "svd.npz", X + 1.0)
+    with pytest.raises(ValueError, match="8-column data"):
+        load_svd(tmp_path / "svd.npz", X[:, :5])
+    with pytest.raises(ValueError, match="30 rows"):
+        load_svd(tmp_path / "svd.npz", np.vstack([X, X.mean(axis=0)]))
 
 
 def test_conditioning_is_the_ratio_of_the_extreme_singular_values_of_the_centered_data(rng):

@@ -61,6 +61,23 @@ def compact_svd(X: np.ndarray, rtol: float | None = None) -> CompactSVD:
     return CompactSVD(U=U, Sigma=Sigma, V=V)
 
 
+def load_svd(path, X: np.ndarray) -> CompactSVD:
+    """The compact SVD of ``Pc X`` that the spectral stage saved (``path``: its ``svd.npz``, arrays U, Sigma, V
+    and mu), checked against X: its shape and column means μ must be X's (so a stale or foreign file is
+    refused with a ``ValueError`` naming it, never used). The same arrays :func:`compact_svd` of X gives."""
+    X = np.asarray(X, dtype=float)
+    with np.load(path) as z:
+        mu, V = z["mu"], z["V"]
+        if V.shape[0] != X.shape[1] or mu.shape != (X.shape[1],):
+            raise ValueError(f"{path}: an SVD of {mu.shape[0]}-column data, not of this {X.shape[1]}-column X")
+        if not np.allclose(mu, X.mean(axis=0), rtol=0, atol=1e-12 * max(1.0, float(np.abs(X).max()))):
+            raise ValueError(f"{path}: its column means differ from this X's: rerun the spectral stage")
+        U = z["U"]
+        if U.shape[0] != X.shape[0]:
+            raise ValueError(f"{path}: an SVD of {U.shape[0]} rows, not of this X's {X.shape[0]}")
+        return CompactSVD(U=U, Sigma=z["Sigma"], V=V)
+
+
 def _numerical_rank(Sigma: np.ndarray, shape: tuple[int, int], rtol: float | None = None) -> int:
     """How many singular values (descending) lie above ``rtol · σ_max`` (default ``max(n, d) · eps``)."""
     if rtol is None:

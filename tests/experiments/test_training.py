@@ -142,6 +142,24 @@ def test_run_training_writes_cosine_and_figure_table(tmp_path, rng):
     assert set(two["model"]) == {"sgd"} and two.groupby("seed").size().to_dict() == {7: 3, 8: 3}
 
 
+@pytest.mark.parametrize("model", ["sgd", "sgd_truncated", "convex_truncated", "whitened"])
+def test_a_precomputed_svd_gives_the_same_run_as_computing_it(tmp_path, model):
+    """The train job reuses the spectral stage's SVD (:func:`bnconvex.linalg.load_svd`) instead of its own:
+    the same metrics and cosine (18) bit for bit, truncated BN models included (V_k is g(X)'s basis)."""
+    from bnconvex.linalg import compact_svd
+
+    X, y, X_test, y_test = _toy(3)
+    spec = resolve_spec(model, DEFAULTS, {**MODELS, "sgd_truncated": {"arch": "bn", "truncate": True, "k": 2}})
+    runs = {}
+    for name, svd in (("own", None), ("given", compact_svd(X))):
+        paths = {"metrics": tmp_path / f"{name}.csv", "cosine": tmp_path / f"{name}.npz"}
+        run_training(spec, X, y, X_test, y_test, paths, progress=False, svd=svd)
+        with np.load(paths["cosine"]) as z:
+            runs[name] = (pd.read_csv(paths["metrics"]).drop(columns="time_s"), z["cosine"])
+    pd.testing.assert_frame_equal(runs["own"][0], runs["given"][0], check_exact=False, rtol=1e-12)
+    np.testing.assert_allclose(runs["own"][1], runs["given"][1], rtol=0, atol=1e-10)
+
+
 @pytest.mark.parametrize("model", ["sgd", "convex_truncated"])
 def test_the_seed_reaches_every_random_choice_and_repeats_bit_for_bit(tmp_path, model):
     """Weights (BN), sampled patterns (convex) and the batch order change with the seed; the same seed repeats

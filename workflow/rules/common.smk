@@ -256,6 +256,16 @@ def train_spec(dataset, model):
     return spec
 
 
+def train_svd(dataset, model):
+    """The spectral stage's SVD of the data set (results/spectral/<dataset>/svd.npz) for the train jobs that use
+    it: every model but the CNNs (their own patches) and the untruncated convex no-BN program. Computed once
+    per data set instead of once per job (a minute each at n = 50,000)."""
+    spec = train_spec(dataset, model)
+    if spec["arch"] in IMAGE_ARCHS or (spec["arch"] == "convex_nobn" and not spec.get("truncate")):
+        return []
+    return f"results/spectral/{dataset}/svd.npz"
+
+
 def figure_jobs(fig, dataset):
     """The training jobs of a figure's panel on ``dataset``: each model once per seed (<model>, <model>-s1, ...;
     seeds: the panel's, else the figure's, else train.seeds; bnconvex.experiments.specs)."""

@@ -15,6 +15,7 @@ rule train:
         npz="data/processed/{dataset}.npz",
         meta="data/processed/{dataset}.json",
         code=TRAIN_CODE,
+        svd=lambda wc: train_svd(wc.dataset, wc.model),
     output:
         metrics="results/train/{dataset}/{model}/metrics.csv",
         cosine="results/train/{dataset}/{model}/cosine.npz",

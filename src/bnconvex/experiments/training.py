@@ -12,8 +12,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bnconvex.experiments.specs import ARCHS, SWEEP_KEYS, resolve_spec, split_seed  # noqa: F401 (re-exported)
-from bnconvex.linalg import compact_svd, conditioning, truncate
+from bnconvex.experiments.specs import (  # noqa: F401 (re-exported)
+    ARCHS,
+    IMAGE_ARCHS,
+    SWEEP_KEYS,
+    resolve_spec,
+    split_seed,
+)
+from bnconvex.linalg import CompactSVD, compact_svd, conditioning, truncate
 from bnconvex.models import BNNet, ConvexNet, ConvexNoBNNet, SpectralMap, WhitenedNet
 from bnconvex.train import TrainSettings
 
@@ -23,12 +29,14 @@ def settings_of(spec: dict) -> TrainSettings:
     return TrainSettings(**{key: spec[key] for key in fields if key in spec})
 
 
-def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Module, np.ndarray, SpectralMap | None]:
+def build_model(spec: dict, X_train: np.ndarray, C: int,
+                svd: CompactSVD | None = None) -> tuple[torch.nn.Module, np.ndarray, SpectralMap | None]:
     """(model, training inputs as trained on, spectral map) for a spec.
 
     BN / no-BN models (the convex no-BN program too) with ``truncate`` train on g(X) (17); whitened and convex
     models train on X through their spectral map, truncated to k when ``truncate``. k is ``spec["k"]`` or by
-    ``variance_fraction``.
+    ``variance_fraction``. ``svd``: the compact SVD of Pc X_train if already computed (the spectral stage's,
+    :func:`bnconvex.linalg.load_svd`; at n = 50,000 it saves each job a minute), else computed here.
     """
     dtype = getattr(torch, spec.get("dtype", "float32"))
     n, d = X_train.shape
@@ -46,12 +54,12 @@ def build_model(spec: dict, X_train: np.ndarray, C: int) -> tuple[torch.nn.Modul
         X_used = X_train
         spectral = None
         if spec.get("truncate"):
-            spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction)
-            X_used = truncate(X_train, spectral.k)
+            spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction, svd=svd)
+            X_used = truncate(X_train, spectral.k, svd)
         if arch == "convex_nobn":  # Fig. 13: the program of the network without BN, on raw [X, 1]
             return ConvexNoBNNet(d, n, m1, C, beta, spec["rho"], seed=seed, dtype=dtype), X_used, spectral
         return BNNet(d, m1, C, n, beta, bn=arch == "bn", seed=seed, dtype=dtype), X_used, spectral
-    spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction)
+    spectral = SpectralMap.fit(X_train, k=k, variance_fraction=fraction, svd=svd)
     if arch == "whitened":
         return WhitenedNet(spectral, m1, C, beta, seed=seed, dtype=dtype), X_train, spectral
     return ConvexNet(spectral, m1, C, beta, spec["rho"], seed=seed, dtype=dtype), X_train, spectral
@@ -73,11 +81,16 @@ def _build_cnn(spec: dict, X_train: np.ndarray, C: int, dtype, k, fraction):
             X_train, spectral)
 
 
-def direction_basis(model: torch.nn.Module, X_train: np.ndarray) -> np.ndarray:
-    """The basis of eq. (18): V (d×r) of Pc X for the BN models, the identity e_i for the whitened one."""
+def direction_basis(model: torch.nn.Module, X_used: np.ndarray, svd: CompactSVD | None = None,
+                    k: int | None = None) -> np.ndarray:
+    """The basis of eq. (18): V (d×r) of Pc X_used for the BN models, the identity e_i for the whitened one.
+    ``svd``: the SVD of the untruncated Pc X, if computed; X_used = g(X) truncated to ``k`` then has V_k
+    (its compact SVD is U_k Σ_k V_kᵀ)."""
     if isinstance(model, WhitenedNet):
         return np.eye(model.q.shape[0])
-    return compact_svd(X_train).V
+    if svd is not None:
+        return svd.V if k is None else svd.V[:, :k]
+    return compact_svd(X_used).V
 
 
 def cosine_similarity(W: np.ndarray, W0: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -157,21 +170,23 @@ def thm51_rel_error(X: np.ndarray, Y: np.ndarray, m1: int, beta: float, seed: in
 
 
 def run_training(spec: dict, X_train, y_train, X_test, y_test, paths: dict, config: dict | None = None,
-                 device: str = "cpu", progress: bool = True) -> dict:
+                 device: str = "cpu", progress: bool = True, svd: CompactSVD | None = None) -> dict:
     """Build the model of ``spec``, train it, write ``paths["metrics"]`` (CSV), ``paths["cosine"]`` (npz, eq.
     (18) per epoch and direction, empty for convex and CNN models) and return a summary dict (final metrics, k, sizes).
 
-    ``paths["checkpoint"]`` (optional) is where the job checkpoints and resumes from.
+    ``paths["checkpoint"]`` (optional) is where the job checkpoints and resumes from; ``svd``: the compact
+    SVD of Pc X_train if already computed (:func:`build_model`).
     """
     from bnconvex.io import save_npz
     from bnconvex.train import TrainData, train
 
     C = int(max(y_train.max(), y_test.max())) + 1
-    model, X_used, spectral = build_model(spec, X_train, C)
+    model, X_used, spectral = build_model(spec, X_train, C, svd if spec["arch"] not in IMAGE_ARCHS else None)
     model = model.to(device)
     dtype = getattr(torch, spec.get("dtype", "float32"))
     data = TrainData.from_arrays(X_used, y_train, X_test, y_test, C, dtype=dtype, device=device)
-    recorder = CosineRecorder(direction_basis(model, X_used)) if isinstance(model, BNNet | WhitenedNet) else None
+    recorder = (CosineRecorder(direction_basis(model, X_used, svd, spectral.k if spectral else None))
+                if isinstance(model, BNNet | WhitenedNet) else None)
     metrics = train(model, data, settings_of(spec), paths["metrics"], paths.get("checkpoint"),
                     config=config, on_epoch=recorder, progress=progress)
     cosine = recorder.array() if recorder else np.zeros((0, 0))

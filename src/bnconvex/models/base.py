@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from bnconvex.convex.reconstruct import reconstruct
-from bnconvex.linalg import compact_svd, k_for_variance
+from bnconvex.linalg import CompactSVD, compact_svd, k_for_variance
 from bnconvex.network import BNNetwork
 
 
@@ -214,9 +214,11 @@ class SpectralMap:
     n: int
 
     @classmethod
-    def fit(cls, X: np.ndarray, k: int | None = None, variance_fraction: float | None = None) -> SpectralMap:
-        """SVD of Pc X; keep k directions (given, or by variance fraction, or all r)."""
-        svd = compact_svd(X)
+    def fit(cls, X: np.ndarray, k: int | None = None, variance_fraction: float | None = None,
+            svd: CompactSVD | None = None) -> SpectralMap:
+        """SVD of Pc X (``svd``: already computed, e.g. :func:`bnconvex.linalg.load_svd`); keep k directions
+        (given, or by variance fraction, or all r)."""
+        svd = compact_svd(X) if svd is None else svd
         if k is None:
             k = k_for_variance(svd.Sigma, variance_fraction) if variance_fraction else svd.rank
         if not 1 <= k <= svd.rank:
