@@ -179,6 +179,44 @@ def test_fig13_checks_each_part_whose_models_ran():
     assert paper.fig13_row(acc(sgd=(1, 0.8), convex=(1, 0.7)), "") is None  # no pair of the claim
 
 
+def test_figs_7_10_11_check_fig3s_claim_on_their_own_models():
+    adam = acc(adam=(1, 0.80), convex_adam=(1, 0.70), convex_adam_truncated=(0.99, 0.795))
+    r = paper.fig3_like_row("fig10", adam, "")
+    assert r["verdict"] == "agrees" and r["figure"] == "Fig. 10", r["agree?"]
+    assert "−0.5" in r["agree?"].replace("-", "−") and "Convex overfits more" in r["agree?"]
+    worse = acc(adam=(1, 0.80), convex_adam_truncated=(1, 0.70))
+    assert paper.fig3_like_row("fig10", worse, "")["verdict"] == "diverges"
+    longer = acc(sgd_long=(1, 0.80), convex_long=(1, 0.70), convex_truncated_long=(0.95, 0.795))
+    r = paper.fig3_like_row("fig7", longer, "")
+    assert r["verdict"] == "agrees" and r["figure"] == "Fig. 7" and r["agree?"].count("train−test gap") == 4
+    no_overfit = acc(sgd_long=(0.70, 0.80), convex_long=(1, 0.70), convex_truncated_long=(0.95, 0.795))
+    assert paper.fig3_like_row("fig7", no_overfit, "")["verdict"] == "diverges"   # SGD's gap is −10 points
+    underfits = acc(adam_long=(0.70, 0.80), convex_adam_long=(1, 0.70), convex_adam_truncated_long=(0.95, 0.795))
+    assert paper.fig3_like_row("fig11", underfits, "")["verdict"] == "diverges"
+    assert paper.fig3_like_row("fig10", acc(adam=(1, 0.8)), "") is None   # no Convex-Truncated: generic row
+    # figure_claims decides Figs 7-12 by these functions, on a figure's per-epoch table
+    table = longer.reset_index().assign(epoch=1)
+    assert paper.figure_claims("fig7", table, "", panel="a")[0]["figure"] == "Fig. 7 (a)"
+    assert paper.figure_claims("fig7", table, "")[0]["verdict"] == "agrees"
+
+
+def test_sweeps_agree_when_no_other_batch_size_or_learning_rate_beats_the_chosen_one():
+    assert paper.sweep_base("sgd-lr1e-3") == "sgd" and paper.sweep_base("sgd_truncated_bs100") == "sgd_truncated"
+    assert paper.sweep_base("convex_truncated") is None
+    fig8 = acc(sgd=(1, 0.80), sgd_bs500=(1, 0.805), sgd_truncated=(1, 0.78), sgd_truncated_bs100=(1, 0.77),
+               convex_truncated=(1, 0.79))
+    r = paper.sweep_row("fig8", fig8, "")
+    assert r["verdict"] == "agrees" and r["agree?"].count("claim: ≤ +1") == 2, r["agree?"]
+    assert "SGD (bs 500) − SGD = +0.5 ± 0.2 points" in r["agree?"]
+    better = acc(**{"sgd": (1, 0.80), "sgd-lr1e-2": (1, 0.85)})
+    r = paper.sweep_row("fig9", better, "")
+    assert r["verdict"] == "diverges" and "+5.0" in r["agree?"]
+    near = acc(spread=0.02, **{"adam": (1, 0.80), "adam-lr1e-2": (1, 0.805)})
+    assert paper.sweep_row("fig12", near, "")["verdict"] == "not resolved"
+    assert paper.figure_claims("fig12", near.reset_index().assign(epoch=1), "")[0]["verdict"] == "not resolved"
+    assert paper.sweep_row("fig9", acc(sgd=(1, 0.8), convex_truncated=(1, 0.8)), "") is None
+
+
 def test_fig6_checks_best_k_underfitting_small_k_and_overfitting_large_k():
     two = paper.fig6_row(acc(**{"sgd": (1, 0.5), "convex_truncated-k10": (1, 0.6),
                                 "convex_truncated-k100": (1, 0.9)}), "")

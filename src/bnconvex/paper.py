@@ -4,12 +4,13 @@ claims as printed (:mod:`bnconvex.pages`)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from bnconvex.pages import PAGES, reported
-from bnconvex.plots import model_label
+from bnconvex.plots import BATCH_MODEL, model_label
 from bnconvex.stats import (
     LAST_EPOCHS,
     Interval,
@@ -251,26 +252,97 @@ def fig1_row(T: pd.DataFrame, scale: str) -> dict:
                page="fig1")
 
 
-def fig3_row(S: pd.DataFrame, scale: str) -> dict:
-    """Both halves of the claim: Convex-Truncated's test accuracy at most 1 point below SGD's (the difference's
-    interval above −1), and Convex (untruncated) overfits: its train−test gap exceeds Convex-Truncated's
-    (checked where Convex was run)."""
+def _fig3_parts(S: pd.DataFrame, names: dict[str, str] | None = None) -> tuple[list[tuple[str, str]], int]:
+    """Fig. 3's claim part by part, with the seeds they rest on: Convex-Truncated's test accuracy at most 1
+    point below SGD's (the difference's interval above −1), and Convex (untruncated) overfits: its train−test
+    gap exceeds Convex-Truncated's (where Convex ran). ``names``: Fig. 3's role (sgd, convex, convex_truncated)
+    → the model that plays it (Figs 7, 10, 11: the same models trained longer or with Adam)."""
+    names = {**{m: m for m in ("sgd", "convex", "convex_truncated")}, **(names or {})}
+    models = set(models_of(S))
+    base, ct, cv = names["sgd"], names["convex_truncated"], names["convex"]
+    if not {base, ct} <= models:
+        return [], 0
+    d = difference(_points(S, ct, "test"), _points(S, base, "test"))
+    parts = [(decide(d, -1.0), f"{model_label(ct)} − {model_label(base)} = {d.text(signed=True)} points "
+                               f"(claim: ≥ −1)")]
+    seeds = _seeds(S, base, ct)
+    if cv in models:
+        g = difference(_points(S, cv, "gap"), _points(S, ct, "gap"))
+        parts.append((decide(g), f"train−test gap {model_label(cv)} − {model_label(ct)} = {g.text(signed=True)} "
+                                 f"points (claim: > 0, Convex overfits more)"))
+        seeds = min(seeds, _seeds(S, cv))
+    return parts, seeds
+
+
+def _accuracies(S: pd.DataFrame) -> str:
     models = models_of(S)
-    verdict = "n/a"
-    if {"sgd", "convex_truncated"} <= set(models):
-        d = difference(_points(S, "convex_truncated", "test"), _points(S, "sgd", "test"))
-        parts = [(decide(d, -1.0), f"Convex-Truncated − SGD = {d.text(signed=True)} points (claim: ≥ −1)")]
-        seeds = _seeds(S, "sgd", "convex_truncated")
-        if "convex" in models:
-            g = difference(_points(S, "convex", "gap"), _points(S, "convex_truncated", "gap"))
-            parts.append((decide(g), f"train−test gap Convex − Convex-Truncated = {g.text(signed=True)} points "
-                                     f"(claim: > 0, Convex overfits more)"))
-            seeds = min(seeds, _seeds(S, "convex"))
-        verdict = decided(parts, seeds)
+    return ("test accuracy: " + ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
+            + f"; {seeds_note(_seeds(S, *models))}")
+
+
+def fig3_row(S: pd.DataFrame, scale: str) -> dict:
+    """Both halves of the claim (:func:`_fig3_parts`)."""
+    parts, seeds = _fig3_parts(S)
     P = reported("fig3")
-    return row("Fig. 3", f"{P['dataset']}; {P['setting']}", scale, P["claim"],
-               "test accuracy: " + ", ".join(f"{model_label(m)} {_acc(S, m)}" for m in models)
-               + f"; {seeds_note(_seeds(S, *models))}", verdict, page="fig3")
+    return row("Fig. 3", f"{P['dataset']}; {P['setting']}", scale, P["claim"], _accuracies(S),
+               decided(parts, seeds) if parts else "n/a", page="fig3")
+
+
+# Figs 7, 10, 11: Fig. 3's models trained longer (_long) or with Adam: the model that plays each role of Fig. 3
+FIG3_ROLES = {"fig7": {"sgd": "sgd_long", "convex": "convex_long", "convex_truncated": "convex_truncated_long"},
+              "fig10": {"sgd": "adam", "convex": "convex_adam", "convex_truncated": "convex_adam_truncated"},
+              "fig11": {"sgd": "adam_long", "convex": "convex_adam_long",
+                        "convex_truncated": "convex_adam_truncated_long"}}
+
+
+def fig3_like_row(fig: str, S: pd.DataFrame, scale: str) -> dict | None:
+    """Figs 7, 10 and 11 say Fig. 3's results hold when the models train longer or with Adam: Fig. 3's parts
+    (:func:`_fig3_parts`) on the models of :data:`FIG3_ROLES`; Figs 7 and 11 (trained longer) add that every
+    model overfits (each one's train−test gap above 0). Fig. 7's CIFAR-100 remark (Convex overtaking the
+    baseline late) is not checked. None when the figure lacks the baseline or Convex-Truncated."""
+    parts, seeds = _fig3_parts(S, FIG3_ROLES[fig])
+    if not parts:
+        return None
+    if fig in ("fig7", "fig11"):
+        for m in models_of(S):
+            g = interval(_points(S, m, "gap"))
+            parts.append((decide(g), f"{model_label(m)} train−test gap {g.text(signed=True)} points (claim: > 0)"))
+    P = reported(fig)
+    label = PAGES[fig].title.split(":")[0]
+    return row(label, f"{P['dataset']}; {P['setting']}", scale, P["claim"], _accuracies(S), decided(parts, seeds),
+               page=fig)
+
+
+SWEEP_TOLERANCE = 1.0  # points: "does not improve" — no variant beats the chosen setting by more than this
+
+
+def sweep_base(model: str) -> str | None:
+    """The model a sweep variant varies: ``sgd-lr1e-3`` / ``sgd-bs100`` (our suffixes) and ``sgd_bs100`` (the
+    paper's batch-size models) vary ``sgd``; None for a model that is no variant."""
+    if "-" in model:
+        return model.split("-")[0]
+    batch = BATCH_MODEL.match(model)
+    return batch["stem"] if batch else None
+
+
+def sweep_row(fig: str, S: pd.DataFrame, scale: str) -> dict | None:
+    """Figs 8, 9 and 12: another batch size or learning rate does not improve a model: each variant's test
+    accuracy minus its base's (:func:`sweep_base`, the paper's chosen setting) has its interval below
+    +:data:`SWEEP_TOLERANCE` points. None when no variant and its base both ran."""
+    models = models_of(S)
+    pairs = [(m, sweep_base(m)) for m in models if sweep_base(m) in models]
+    if not pairs:
+        return None
+    parts = []
+    for variant, base in pairs:
+        gain = difference(_points(S, variant, "test"), _points(S, base, "test"))
+        below = decide(Interval(-gain.mean, gain.half, gain.seeds), -SWEEP_TOLERANCE)  # gain ≤ +tolerance
+        parts.append((below, f"{model_label(variant)} − {model_label(base)} = {gain.text(signed=True)} points "
+                             f"(claim: ≤ +{SWEEP_TOLERANCE:g})"))
+    P = reported(fig)
+    label = PAGES[fig].title.split(":")[0]
+    return row(label, f"{P['dataset']}; {P['setting']}", scale, P["claim"], _accuracies(S),
+               decided(parts, min(_seeds(S, v, b) for v, b in pairs)), page=fig)
 
 
 # Fig. 13's claim, part by part: (better, worse, what the part says); a part is checked where both models ran
@@ -413,7 +485,9 @@ def _figure_claims(fig: str, T: pd.DataFrame, scale: str) -> list[dict]:
         return [fig1_row(T, scale)]
     S = per_seed(T)
     decided_by = {"fig2": fig2_row, "fig3": fig3_row, "fig5": fig5_row, "fig6": fig6_row, "fig13": fig13_row,
-                  "table1": table1_row}
+                  "table1": table1_row,
+                  **{f: partial(fig3_like_row, f) for f in FIG3_ROLES},
+                  **{f: partial(sweep_row, f) for f in ("fig8", "fig9", "fig12")}}
     if fig in decided_by:
         r = decided_by[fig](S, scale)
         if r is not None:

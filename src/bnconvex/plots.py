@@ -23,14 +23,14 @@ PAPER_NAMES = {"sgd": "SGD", "sgd_truncated": "SGD-Truncated", "convex": "Convex
                "bn_fig2": "BN (9)", "adam": "Adam", "adam_truncated": "Adam-Truncated", "convex_adam": "Convex (Adam)",
                "convex_adam_truncated": "Convex-Truncated (Adam)", "convex_nobn": "Convex (no BN)",
                "cnn4": "4-layer CNN"}
-_BATCH = re.compile(r"^(?P<stem>.+)_bs(?P<bs>[0-9]+)$")  # the paper's configs name batch sizes sgd_bs500, ...
+BATCH_MODEL = re.compile(r"^(?P<stem>.+)_bs(?P<bs>[0-9]+)$")  # the paper's configs name batch sizes sgd_bs500, ...
 
 
 def model_label(model: str) -> str:
     """The paper's name of a model, with its sweep point: ``sgd-lr0.01`` → "SGD (lr0.01)", ``sgd_bs500`` →
     "SGD (bs 500)"."""
     base, _, point = model.partition("-")
-    batch = _BATCH.match(base)
+    batch = BATCH_MODEL.match(base)
     name = (f"{PAPER_NAMES.get(batch['stem'], batch['stem'])} (bs {batch['bs']})" if batch
             else PAPER_NAMES.get(base, base))
     return f"{name} ({point})" if point else name
