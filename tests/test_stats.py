@@ -29,6 +29,13 @@ def test_per_seed_averages_each_runs_last_epochs_then_summarize_averages_the_see
     assert one.loc["m", "seeds"] == 1 and math.isnan(one.loc["m", "test_acc_sd"])
 
 
+def test_a_run_shorter_than_the_window_is_not_averaged_with_its_initialization():
+    short = stats.per_seed(curves([0.5], epochs=3))   # epochs 0, 1, 2: the mean of epochs 1 and 2
+    assert short.loc[("m", 0), "train_acc"] == pytest.approx(0.5 + 0.015)
+    untrained = stats.per_seed(curves([0.5], epochs=1))   # only the start: that is the run
+    assert untrained.loc[("m", 0), "train_acc"] == pytest.approx(0.5)
+
+
 def test_welch_difference_matches_scipy_and_decisions_follow_the_interval():
     a, b = np.array([1.0, 1.2, 0.9, 1.1]), np.array([0.2, 0.5, 0.1])
     d = stats.difference(a, b)

@@ -37,9 +37,13 @@ def with_seed(table: pd.DataFrame) -> pd.DataFrame:
 
 def per_seed(table: pd.DataFrame, epochs: int = LAST_EPOCHS,
              columns: Iterable[str] = ("train_acc", "test_acc")) -> pd.DataFrame:
-    """Step 1: each run's ``columns`` averaged over its last ``epochs`` rows. Index (model, seed), in the
-    order the models appear."""
+    """Step 1: each run's ``columns`` averaged over its last ``epochs`` rows, the start (epoch 0, before any
+    step) left out of runs that trained (a run shorter than ``epochs`` is not averaged with its
+    initialization). Index (model, seed), in the order the models appear."""
     T = with_seed(table)
+    if "epoch" in T:
+        trained = T.groupby(["model", "seed"], sort=False)["epoch"].transform("max") > 0
+        T = T[(T["epoch"] > 0) | ~trained]
     tail = T.groupby(["model", "seed"], sort=False).tail(epochs)
     return tail.groupby(["model", "seed"], sort=False)[list(columns)].mean()
 

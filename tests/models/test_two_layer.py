@@ -176,3 +176,30 @@ def test_one_initialisation_gives_the_same_weights_in_float32_and_float64():
             assert a.dtype == torch.float32 and b.dtype == torch.float64
             assert torch.equal(a, b.to(torch.float32)), name
     assert not torch.equal(pairs[0][0].W1, pairs[1][0].W1)  # the seed matters
+
+
+def test_evaluation_reuses_the_whitened_rows_and_fit_only_while_input_and_weights_are_unchanged(rng):
+    """EvalCache: an evaluation (no autograd) on the same unchanged tensor reuses U' and (ŷ, violations);
+    a changed S, a changed input or autograd (training batches) computes them again."""
+    X = torch.as_tensor(rng.standard_normal((30, 6)))
+    Y = torch.as_tensor(rng.standard_normal((30, 2)))
+    model = ConvexNet(SpectralMap.fit(X.numpy()), 4, 2, beta=0.01, rho=1.0, dtype=torch.float64)
+    calls = []
+    original = model._u_prime
+    model._u_prime = lambda X: calls.append(1) or original(X)
+    with torch.no_grad():
+        model.S.normal_()
+        first = model.objective(X, Y)
+        assert model.max_violation(X) >= 0 and model.penalized_objective(X, Y) >= first
+        assert len(calls) == 1                                  # one map for the three evaluations
+        model.S.mul_(2.0)                                       # new weights: a new fit, the same rows of U'
+        assert not torch.equal(model.objective(X, Y), first) and len(calls) == 1
+        X.add_(1.0)                                             # the tensor changed in place: mapped again
+        model.objective(X, Y)
+        assert len(calls) == 2
+    fresh = ConvexNet(model.spectral, 4, 2, beta=0.01, rho=1.0, dtype=torch.float64)   # no cache yet
+    with torch.no_grad():
+        fresh.S.copy_(model.S)
+        assert torch.allclose(fresh.objective(X, Y), model.objective(X, Y), rtol=1e-12)
+    model.batch_objective(X, Y, 30).backward()                  # autograd: nothing kept, gradients flow
+    assert len(calls) == 3 and model.S.grad is not None

@@ -15,6 +15,7 @@ import torch
 from bnconvex.convex.reconstruct import reconstruct_no_bn, signed_classes
 from bnconvex.models.base import (
     BatchNorm,
+    EvalCache,
     PenalizedConvexModel,
     SpectralMap,
     SquaredLossModel,
@@ -102,8 +103,10 @@ class WhitenedNet(SquaredLossModel):
         self.n, self.beta = spectral.n, beta
 
     def whiten(self, X: torch.Tensor) -> torch.Tensor:
-        """Rows of U for training inputs: (b, k)."""
-        return (X - self.mu) @ self.VSinv
+        """Rows of U for training inputs: (b, k); an evaluated input's rows are kept (:class:`EvalCache`)."""
+        if "_map_cache" not in self.__dict__:
+            self._map_cache = EvalCache()
+        return self._map_cache.get(X, lambda X: (X - self.mu) @ self.VSinv)
 
     def forward_whitened(self, U: torch.Tensor) -> torch.Tensor:
         pre = U @ (self.q / self.q.norm(dim=0).clamp_min(torch.finfo(self.q.dtype).tiny)) * self.gamma
@@ -151,7 +154,12 @@ class ConvexNet(PenalizedConvexModel):
         self.S_neg = torch.nn.Parameter(torch.zeros(P, k1, C, dtype=dtype))
 
     def u_prime(self, X: torch.Tensor) -> torch.Tensor:
-        """Rows of U' (b, k+1)."""
+        """Rows of U' (b, k+1); the map is fixed, so an evaluated input's rows are kept (:class:`EvalCache`)."""
+        if "_map_cache" not in self.__dict__:
+            self._map_cache = EvalCache()
+        return self._map_cache.get(X, self._u_prime)
+
+    def _u_prime(self, X: torch.Tensor) -> torch.Tensor:
         U = (X - self.mu) @ self.VSinv
         return torch.cat([U, torch.full_like(U[:, :1], 1 / math.sqrt(self.n))], dim=1)
 
