@@ -171,7 +171,7 @@ def test_bad_thm23_and_losses_settings_are_refused_naming_the_key(tmp_path, edit
     assert key in str(info.value), str(info.value)
 
 
-@pytest.mark.parametrize("name", ["config", "test", "cifar10", "cnae9", "paper"])
+@pytest.mark.parametrize("name", ["config", "test", "cifar10", "cnae9", "paper", "full"])
 def test_shipped_configs_pass(name):
     path = ROOT / f"config/{name}.yaml"
     check_config(yaml.safe_load(path.read_text()), path)
@@ -188,6 +188,21 @@ def test_study_configs_run_every_model_with_at_least_3_seeds(name):
     train = yaml.safe_load((ROOT / f"config/{name}.yaml").read_text())["train"]
     for fig, panel in train_panels(train):
         assert panel.seeds >= 3, (name, fig, panel.label)
+
+
+def test_full_config_runs_every_figure_of_the_paper_config_on_all_of_cifar():
+    """Issue 16: config/full.yaml computes each figure and panel of config/paper.yaml on the same data sets, all
+    50,000 training images of CIFAR-10 and CIFAR-100 (every class, no per-class subset), on the CPU."""
+    from bnconvex.config import train_panels
+
+    paper, full = (yaml.safe_load((ROOT / f"config/{name}.yaml").read_text()) for name in ("paper", "full"))
+    where = lambda c: sorted((fig, p.label, p.dataset) for fig, p in train_panels(c["train"]))  # noqa: E731
+    assert where(full) == where(paper)
+    for name in ("cifar10", "cifar100"):
+        block = full["data"][name]
+        assert block["classes"] is None and block.get("per_class_train") is None and block["split"] == "official"
+    assert full["closed_form"]["n"] == paper["closed_form"]["n"] and full["train"]["gpu"] == 0
+    check_config(full, ROOT / "config/full.yaml")
 
 
 def test_schema_defaults_are_filled():
