@@ -5,4 +5,6 @@ for pidfile in "$DIR/slurmd.pid" "$DIR/slurmctld.pid"; do
   [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 done
 pkill -x munged 2>/dev/null
+# wait until they are gone: a slurm-up right after must not find a munged that is still exiting
+for _ in $(seq 50); do pgrep -x 'munged|slurmd|slurmctld' >/dev/null || break; sleep 0.2; done
 true
