@@ -14,7 +14,6 @@ import torch
 
 from bnconvex.experiments.specs import (  # noqa: F401 (re-exported)
     ARCHS,
-    IMAGE_ARCHS,
     SWEEP_KEYS,
     resolve_spec,
     split_seed,
@@ -36,7 +35,8 @@ def build_model(spec: dict, X_train: np.ndarray, C: int,
     BN / no-BN models (the convex no-BN program too) with ``truncate`` train on g(X) (17); whitened and convex
     models train on X through their spectral map, truncated to k when ``truncate``. k is ``spec["k"]`` or by
     ``variance_fraction``. ``svd``: the compact SVD of Pc X_train if already computed (the spectral stage's,
-    :func:`bnconvex.linalg.load_svd`; at n = 50,000 it saves each job a minute), else computed here.
+    :func:`bnconvex.linalg.load_svd`; at n = 50,000 it saves each job a minute), else computed here; the CNNs
+    ignore it (they whiten their patches).
     """
     dtype = getattr(torch, spec.get("dtype", "float32"))
     n, d = X_train.shape
@@ -181,7 +181,7 @@ def run_training(spec: dict, X_train, y_train, X_test, y_test, paths: dict, conf
     from bnconvex.train import TrainData, train
 
     C = int(max(y_train.max(), y_test.max())) + 1
-    model, X_used, spectral = build_model(spec, X_train, C, svd if spec["arch"] not in IMAGE_ARCHS else None)
+    model, X_used, spectral = build_model(spec, X_train, C, svd)
     model = model.to(device)
     dtype = getattr(torch, spec.get("dtype", "float32"))
     data = TrainData.from_arrays(X_used, y_train, X_test, y_test, C, dtype=dtype, device=device)
